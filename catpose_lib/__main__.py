@@ -1,0 +1,3 @@
+from catpose_lib.cli import main
+
+raise SystemExit(main())

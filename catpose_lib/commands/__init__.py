@@ -1,0 +1,1 @@
+"""One module per CLI command (see catpose_lib.cli.COMMANDS)."""

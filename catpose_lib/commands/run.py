@@ -1,0 +1,70 @@
+"""``run BLOCK``: train a block of the study."""
+import os
+
+HELP = "run a block of the study (training + validation), skipping finished runs"
+
+
+def add_arguments(p):
+    p.add_argument("block", help="block: 01..06, augmentation, epochs, lr_batch, resolution, "
+                                 "backbone, optimizer, or baseline")
+    p.add_argument("--data", required=True, help="dataset root (course layout)")
+    p.add_argument("--results", required=True, help="results folder")
+    p.add_argument("--experiments", default="", help="comma-separated experiment numbers (default: all)")
+    p.add_argument("--budget", default="full", help="full | smoke | fraction of the epochs (e.g. 0.1)")
+    p.add_argument("--seeds", default="0", help="comma-separated seeds")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--base", default="best", choices=("baseline", "best"),
+                   help="start from the baseline or from the previous block's best run")
+    p.add_argument("--scheme", default=None, choices=("cats17", "animalpose20"),
+                   help="keypoint scheme (default: the dataset's)")
+    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+                   help="extra override applied to every run (e.g. resnet_depth=18)")
+    p.add_argument("--workers", type=int, default=None, help="dataloader workers")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16", "auto"),
+                   help="mixed precision (auto = bf16 where the CPU/GPU supports it)")
+    p.add_argument("--channels-last", action="store_true", help="channels-last memory format")
+    p.add_argument("--image-cache", default="auto", choices=("auto", "on", "off"),
+                   help="decoded-image cache (auto = when the dataset fits the memory budget)")
+    p.add_argument("--launcher", default="none", choices=("none", "pytorch"),
+                   help="'pytorch' under torchrun for several processes/GPUs")
+    p.add_argument("--quiet", action="store_true")
+
+
+def parse_knobs(items):
+    import ast
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set expects KNOB=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key.strip()] = value
+    return out
+
+
+def run(args):
+    if args.device == "cpu":
+        os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    from catpose_lib.engine.results import study_table
+    from catpose_lib.engine.sweep import run_baseline, run_block
+
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    cache = {"auto": "auto", "on": True, "off": False}[args.image_cache]
+    kwargs = dict(budget=args.budget, device=args.device, scheme=args.scheme,
+                  num_workers=args.workers, verbose=not args.quiet, precision=args.precision,
+                  channels_last=args.channels_last, image_cache=cache, launcher=args.launcher)
+    if args.block in ("baseline", "00", "0"):
+        results = run_baseline(args.data, args.results, seeds=seeds,
+                               common_overrides=parse_knobs(args.set), **kwargs)
+    else:
+        ids = [int(i) for i in args.experiments.split(",") if i.strip()] or None
+        results = run_block(args.block, args.data, args.results, experiments=ids, seeds=seeds,
+                            base=args.base, overrides=parse_knobs(args.set), **kwargs)
+    from mmengine.dist import is_main_process
+
+    if is_main_process():
+        print(study_table(results).to_string(index=False))
+    return 0 if all(not r["status"].startswith("failed") for r in results) else 1

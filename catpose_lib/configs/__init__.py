@@ -1,0 +1,5 @@
+"""MMPose config files of catpose (``BASELINE_CONFIG`` is the course baseline)."""
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parent
+BASELINE_CONFIG = CONFIG_DIR / "res50_cats_128x128.py"

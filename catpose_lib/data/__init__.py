@@ -1,0 +1,1 @@
+"""Datasets: synthetic cats, Animal-Pose import, validation and analysis (COCO keypoint layout)."""

@@ -1,0 +1,32 @@
+"""The embedded default dataset: synthetic cats generated once into a cache folder."""
+import os
+from pathlib import Path
+
+CACHE = Path(os.environ.get("CATPOSE_CACHE", Path.home() / ".cache" / "catpose"))
+
+
+def synthetic_cats(n_train=1000, n_val=128, n_test=200, size=256, seed=0, cache_dir=None) -> Path:
+    """Root of a synthetic cat dataset with these parameters, generating it if needed.
+
+    The folder name encodes the parameters, and generation is deterministic, so every
+    caller with the same parameters shares one copy.
+    """
+    from catpose_lib.data.synthetic import generate_dataset
+
+    cache = Path(cache_dir) if cache_dir else CACHE / "data"
+    root = cache / f"synth_cats-{n_train}-{n_val}-{n_test}-{size}px-seed{seed}"
+    if not (root / "annotations" / "val.json").exists():
+        generate_dataset(root, n_train=n_train, n_val=n_val, n_test=n_test, size=size, seed=seed)
+    return root
+
+
+def resolve_data_root(data_root=None, **synthetic_kwargs) -> Path:
+    """``data_root`` if given, else the synthetic default."""
+    if data_root:
+        root = Path(data_root).expanduser()
+        if not root.exists():
+            from catpose_lib.errors import DataError
+
+            raise DataError("data root does not exist", file=root)
+        return root
+    return synthetic_cats(**synthetic_kwargs)

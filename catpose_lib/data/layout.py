@@ -1,0 +1,65 @@
+"""The course dataset layout and safe (all-or-nothing) writing of it.
+
+    ROOT/images/*.jpg
+    ROOT/annotations/train.json  val.json   (COCO keypoint JSON)
+    ROOT/annotations/test_info.json         (images and boxes, no keypoints)
+"""
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+SPLITS = ("train", "val")
+TEST_SPLIT = "test_info"
+ANNOTATION_FILES = {"train": "annotations/train.json", "val": "annotations/val.json",
+                    "test": "annotations/test_info.json"}
+
+
+def annotation_path(root, split: str) -> Path:
+    """``ROOT/annotations/<split>.json``; split is train, val or test (test_info.json)."""
+    return Path(root) / ANNOTATION_FILES[split]
+
+
+def atomic_write_text(path, text: str) -> None:
+    """Write a file so that readers see either the old or the whole new content, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path, obj, indent=None) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=indent))
+
+
+@contextlib.contextmanager
+def staged_output_dir(root):
+    """Build a dataset in a sibling temp folder and move it to ``root`` only on success.
+
+    ``root`` must not exist or be empty; on any error nothing is left at ``root``.
+    Yields the staging folder to write into.
+    """
+    root = Path(root).resolve()
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"{root} already exists and is not empty; refusing to overwrite it")
+    root.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{root.name}.staging.", dir=root.parent))
+    try:
+        yield stage
+        if root.exists():
+            root.rmdir()
+        os.replace(stage, root)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise

@@ -1,0 +1,211 @@
+"""Describe a course-layout dataset: split sizes, instances per image, box sizes, labelled keypoints.
+
+``dataset_stats(root)`` returns pandas DataFrames (``python -m catpose_lib stats ROOT`` prints
+them); ``plot_samples(root)`` draws sample images with their skeletons using MMPose's
+``PoseLocalVisualizer`` and the scheme's metainfo.  Reading only; run ``check`` first for
+validation (this module assumes well-formed files and raises DataError only for
+missing / malformed JSON).
+"""
+import math
+from pathlib import Path
+
+from catpose_lib.data.layout import annotation_path
+from catpose_lib.data.validate import SCHEME_BY_COUNT, load_coco
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _load_splits(root):
+    """{split: COCO dict} for train, val and (when present) test."""
+    root = Path(root)
+    out = {}
+    for split in ("train", "val", "test"):
+        path = annotation_path(root, split)
+        if split == "test" and not path.exists():
+            continue
+        out[split] = load_coco(path)
+    return out
+
+
+def _num_keypoints(data):
+    for cat in data.get("categories") or []:
+        if isinstance(cat.get("keypoints"), list):
+            return len(cat["keypoints"])
+    for ann in data["annotations"]:
+        if "keypoints" in ann:
+            return len(ann["keypoints"]) // 3
+    return 0
+
+
+def _keypoint_names(data, k):
+    """Names from the file's category (when its length fits), else the scheme's, else kp<i>."""
+    for cat in data.get("categories") or []:
+        names = cat.get("keypoints")
+        if isinstance(names, list) and len(names) == k:
+            return [str(n) for n in names]
+    if k in SCHEME_BY_COUNT:
+        try:
+            from catpose_lib.schemes import keypoint_names
+
+            return keypoint_names(SCHEME_BY_COUNT[k])
+        except ImportError:
+            pass
+    return [f"kp{i}" for i in range(k)]
+
+
+def dataset_stats(root) -> dict:
+    """DataFrames describing the dataset at ``root``:
+
+    * ``splits``: per split (rows train, val[, test]) ``images``, ``instances``,
+      ``images_without_instances``, ``labelled_keypoints`` (v > 0) and
+      ``labelled_per_instance`` (mean; NaN for test, which has no keypoints);
+    * ``instances_per_image``: rows = instances in an image (0, 1, 2, ...), columns = splits,
+      values = number of images;
+    * ``box_size``: rows (split, measure) with measure width / height / sqrt_area (of the
+      ``[x, y, w, h]`` box), columns count, mean, min, q05, q25, q50, q75, q95, max (pixels);
+    * ``keypoint_labelled``: rows = keypoint names (scheme order), columns = splits with
+      keypoints (train, val), values = fraction of that split's instances with the keypoint
+      labelled;
+    * ``keypoint_labelled_count``: the same as counts.
+    """
+    import numpy as np
+    import pandas as pd
+
+    splits = _load_splits(root)
+    k = _num_keypoints(splits["train"])
+    names = _keypoint_names(splits["train"], k)
+
+    rows, ipi, boxes, rates, counts = {}, {}, [], {}, {}
+    for split, data in splits.items():
+        anns = data["annotations"]
+        per_img = {img["id"]: 0 for img in data["images"]}
+        for ann in anns:
+            per_img[ann["image_id"]] = per_img.get(ann["image_id"], 0) + 1
+        has_kpts = bool(anns) and all("keypoints" in a for a in anns)
+        labelled = np.zeros(k, dtype=np.int64)
+        if has_kpts:
+            for ann in anns:
+                v = np.asarray(ann["keypoints"], dtype=float).reshape(-1, 3)[:, 2]
+                labelled += (v[:k] > 0)
+            counts[split] = labelled
+            rates[split] = labelled / len(anns)
+        rows[split] = {
+            "images": len(data["images"]),
+            "instances": len(anns),
+            "images_without_instances": sum(1 for c in per_img.values() if c == 0),
+            "labelled_keypoints": int(labelled.sum()) if has_kpts else 0,
+            "labelled_per_instance": float(labelled.sum()) / len(anns) if has_kpts else float("nan"),
+        }
+        ipi[split] = pd.Series(list(per_img.values()), dtype="int64").value_counts()
+        if anns:
+            wh = np.array([a["bbox"][2:4] for a in anns], dtype=float)
+            for measure, values in (("width", wh[:, 0]), ("height", wh[:, 1]),
+                                    ("sqrt_area", np.sqrt(wh[:, 0] * wh[:, 1]))):
+                q = np.quantile(values, QUANTILES)
+                boxes.append({"split": split, "measure": measure, "count": len(values),
+                              "mean": values.mean(), "min": values.min(),
+                              **{f"q{int(round(p * 100)):02d}": v for p, v in zip(QUANTILES, q)},
+                              "max": values.max()})
+
+    splits_df = pd.DataFrame.from_dict(rows, orient="index")
+    splits_df.index.name = "split"
+    ipi_df = pd.DataFrame(ipi).fillna(0).astype("int64").sort_index()
+    ipi_df.index.name = "instances_per_image"
+    box_df = pd.DataFrame(boxes).set_index(["split", "measure"]) if boxes else pd.DataFrame()
+    kp_rate = pd.DataFrame(rates, index=names)
+    kp_rate.index.name = "keypoint"
+    kp_count = pd.DataFrame(counts, index=names)
+    kp_count.index.name = "keypoint"
+    return {"splits": splits_df, "instances_per_image": ipi_df, "box_size": box_df,
+            "keypoint_labelled": kp_rate, "keypoint_labelled_count": kp_count}
+
+
+def format_stats(tables) -> str:
+    """The tables as printable text."""
+    import pandas as pd
+
+    titles = {"splits": "Images and instances per split",
+              "instances_per_image": "Images by number of instances",
+              "box_size": "Box size (pixels)",
+              "keypoint_labelled": "Fraction of instances with the keypoint labelled"}
+    parts = []
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_rows", 200):
+        for key, title in titles.items():
+            df = tables[key]
+            fmt = "{:.3f}".format if key == "keypoint_labelled" else "{:.1f}".format
+            parts.append(f"== {title} ==\n{df.to_string(float_format=fmt)}")
+    return "\n\n".join(parts)
+
+
+def _dataset_meta(data, k):
+    """MMPose metainfo for drawing: the scheme's when the keypoint count names one."""
+    if k in SCHEME_BY_COUNT:
+        from catpose_lib.schemes import load_scheme
+
+        return load_scheme(SCHEME_BY_COUNT[k])
+    skeleton = []
+    for cat in data.get("categories") or []:
+        skeleton = [(a - 1, b - 1) for a, b in cat.get("skeleton") or []]
+        break
+    return {"num_keypoints": k, "skeleton_links": skeleton}
+
+
+def plot_samples(root, split="train", n=8, seed=0, out=None, *, cols=4):
+    """Draw ``n`` random images of ``split`` (seeded) with boxes and skeletons; a matplotlib Figure.
+
+    Drawing is MMPose's ``PoseLocalVisualizer`` with the scheme's metainfo (keypoint and
+    link colours, skeleton); matplotlib only lays the drawn images out in a grid.  Saves a
+    PNG to ``out`` when given.  Unlabelled keypoints (v = 0) are not drawn.
+    """
+    import random
+
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+    import numpy as np
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+    from mmpose.visualization import PoseLocalVisualizer
+    from PIL import Image
+
+    root = Path(root)
+    data = load_coco(annotation_path(root, split))
+    k = _num_keypoints(data)
+    images = sorted(data["images"], key=lambda im: im["id"])
+    chosen = random.Random(seed).sample(images, min(n, len(images))) if images else []
+    by_img = {}
+    for ann in data["annotations"]:
+        by_img.setdefault(ann["image_id"], []).append(ann)
+
+    vis = PoseLocalVisualizer(name=f"catpose_plot_samples_{id(data)}", line_width=2, radius=3)
+    vis.set_dataset_meta(_dataset_meta(data, k))
+
+    cols = max(1, min(cols, len(chosen) or 1))
+    nrows = max(1, math.ceil(len(chosen) / cols))
+    fig = Figure(figsize=(4 * cols, 3.3 * nrows))
+    axes = fig.subplots(nrows, cols, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, img in zip(axes.flat, chosen):
+        with Image.open(root / "images" / img["file_name"]) as im:
+            rgb = np.asarray(im.convert("RGB"))
+        anns = by_img.get(img["id"], [])
+        inst = InstanceData()
+        if anns:
+            xywh = np.array([a["bbox"] for a in anns], dtype=np.float32)
+            inst.bboxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+            if all("keypoints" in a for a in anns):
+                kp = np.array([a["keypoints"] for a in anns], dtype=np.float32).reshape(len(anns), -1, 3)
+                inst.keypoints = kp[..., :2]
+                inst.keypoints_visible = (kp[..., 2] > 0).astype(np.float32)
+        sample = PoseDataSample()
+        sample.gt_instances = inst
+        drawn = vis.add_datasample(img["file_name"], rgb, sample, draw_gt=True, draw_pred=False,
+                                   draw_bbox=True, show=False)
+        ax.imshow(drawn)
+        ax.set_title(f"{img['file_name']} ({len(anns)} inst.)", fontsize=8)
+    fig.suptitle(f"{root.name}: {split}, {len(chosen)} of {len(images)} images", fontsize=10)
+    fig.tight_layout()
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=100)
+    return fig

@@ -1,0 +1,1 @@
+"""The experiment engine: configs, the reference study as data, runs, results, prediction."""

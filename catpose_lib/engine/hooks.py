@@ -1,0 +1,118 @@
+"""mmengine hooks that MMPose lacks: a per-validation history that survives resume, and a
+divergence guard that stops a run whose loss is no longer finite or has exploded."""
+import json
+import math
+import time
+from pathlib import Path
+
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+from catpose_lib.data.layout import atomic_write_text
+
+HISTORY_FILE = "history.jsonl"
+
+
+class NotConvergeError(RuntimeError):
+    """The training loss became non-finite or exploded."""
+
+
+def read_history(work_dir) -> list:
+    path = Path(work_dir) / HISTORY_FILE
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@HOOKS.register_module(force=True)
+class DivergenceGuardHook(Hook):
+    """Raise :class:`NotConvergeError` when the loss is NaN/inf or exceeds ``factor`` times
+    the first iteration's loss."""
+
+    priority = 'HIGHEST'
+
+    def __init__(self, factor: float = 100.0):
+        self.factor = factor
+        self.first_loss = None
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        loss = float((outputs or {}).get('loss', float('nan')))
+        if not math.isfinite(loss):
+            raise NotConvergeError(f"loss is {loss} at iteration {runner.iter + 1}")
+        if self.first_loss is None:
+            self.first_loss = max(loss, 1e-12)
+        elif loss > self.factor * self.first_loss:
+            raise NotConvergeError(f"loss exploded to {loss:.4g} (first {self.first_loss:.4g}) "
+                                   f"at iteration {runner.iter + 1}")
+
+
+@HOOKS.register_module(force=True)
+class StudyHistoryHook(Hook):
+    """Append one record per validation to ``work_dir/history.jsonl`` (atomically rewritten):
+    epoch, AP, AP50, AP75, AR, mean train loss, lr, seconds and samples/s of the epoch.
+
+    On resume, records after the resumed epoch (from a killed run) are dropped.  ``label``
+    prefixes a one-line progress message per validation (printed when ``verbose``).
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, label: str = "", verbose: bool = True):
+        self.label = label
+        self.verbose = verbose
+        self._reset_epoch()
+
+    def _reset_epoch(self):
+        self.loss_sum, self.loss_n, self.samples = 0.0, 0, 0
+        self.epoch_start = time.perf_counter()
+
+    def before_train(self, runner):
+        history = [h for h in read_history(runner.work_dir) if h['epoch'] <= runner.epoch]
+        self._write(runner, history)
+        self._reset_epoch()
+
+    def before_train_epoch(self, runner):
+        self._reset_epoch()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.loss_sum += float((outputs or {}).get('loss', float('nan')))
+        self.loss_n += 1
+        if data_batch is not None:
+            self.samples += len(data_batch['data_samples'])
+
+    def after_train_epoch(self, runner):
+        self.train_seconds = time.perf_counter() - self.epoch_start
+
+    def after_val_epoch(self, runner, metrics=None):
+        metrics = metrics or {}
+        seconds = getattr(self, 'train_seconds', time.perf_counter() - self.epoch_start)
+        record = dict(
+            epoch=runner.epoch,
+            AP=metrics.get('coco/AP'), AP50=metrics.get('coco/AP .5'),
+            AP75=metrics.get('coco/AP .75'), AR=metrics.get('coco/AR'),
+            train_loss=(self.loss_sum / self.loss_n) if self.loss_n else None,
+            lr=float(runner.optim_wrapper.get_lr()['lr'][0]),
+            train_seconds=round(seconds, 3),
+            samples_per_s=round(self.samples / seconds, 3) if seconds > 0 and self.samples else None,
+        )
+        history = [h for h in read_history(runner.work_dir) if h['epoch'] < record['epoch']]
+        history.append(record)
+        self._write(runner, history)
+        from mmengine.dist import is_main_process
+
+        if self.verbose and is_main_process():
+            ap = record['AP']
+            loss = record['train_loss']
+            print(f"[{self.label}] epoch {runner.epoch}/{runner.max_epochs}  "
+                  f"AP {ap if ap is None else f'{ap:.4f}'}  "
+                  f"loss {loss if loss is None else f'{loss:.3g}'}  lr {record['lr']:.3g}  "
+                  f"{seconds:.1f} s", flush=True)
+
+    @staticmethod
+    def _write(runner, history):
+        from mmengine.dist import is_main_process
+
+        if not is_main_process():
+            return
+        atomic_write_text(Path(runner.work_dir) / HISTORY_FILE,
+                          "".join(json.dumps(h) + "\n" for h in history))

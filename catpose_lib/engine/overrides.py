@@ -1,0 +1,185 @@
+"""Experiment knobs -> edits of the MMPose config.
+
+An experiment is a small dict of knobs (see ``KNOBS``); :func:`apply_overrides` turns it into
+edits of the baseline config, using MMPose's own transforms, codecs, models and mmengine's
+optimizers/schedulers.  Unknown knobs are an error, so a typo never silently runs the baseline.
+"""
+import copy
+
+KNOBS = {
+    "epochs": "training length; LR steps (50% / 75%) move with it",
+    "lr": "base learning rate",
+    "batch_size": "train batch size",
+    "optimizer": "optimizer type (Adam, Adamax, AdamW, SGD, ...)",
+    "momentum": "SGD momentum",
+    "weight_decay": "optimizer weight decay",
+    "warmup_iters": "linear warm-up length in iterations (0 = none)",
+    "warmup_ratio": "warm-up start factor",
+    "lr_policy": "'step' (MultiStepLR, default) or 'cosine'",
+    "input_size": "square input size in px",
+    "heatmap_size": "square heatmap size in px",
+    "sigma": "Gaussian sigma of the heatmap targets",
+    "halfbody_prob": "RandomHalfBody probability (0.x num_joints_half_body=8 -> >8 visible joints)",
+    "shift_factor": "RandomBBoxTransform shift factor",
+    "shift_prob": "RandomBBoxTransform shift probability",
+    "rotate_factor": "0.x rot_factor in degrees (1.x rotate_factor = 2x, see the baseline config)",
+    "scale_factor": "0.x scale_factor (1.x scale range = 1 -/+ it)",
+    "albumentations": "pixel-level Albumentations (blur, noise, colour jitter, CLAHE)",
+    "photometric": "MMPose PhotometricDistortion",
+    "backbone": "'resnet50' or 'hrnet_w32'",
+    "resnet_depth": "ResNet depth (18, 34, 50, 101): small ones make quick checks",
+    "pretrained": "backbone weights: local path or URL",
+    "init_from": "whole-model weights (e.g. an earlier run's checkpoint) to start from",
+}
+
+# Pixel-level only: boxes and keypoints are untouched by these.
+ALBUMENTATIONS = [
+    dict(type='Blur', p=0.1),
+    dict(type='MedianBlur', p=0.1),
+    dict(type='GaussNoise', p=0.1),
+    dict(type='ColorJitter', brightness=0.2, contrast=0.2, saturation=0.2, hue=0.05, p=0.3),
+    dict(type='CLAHE', p=0.1),
+]
+
+HRNET_W32 = dict(
+    type='HRNet', in_channels=3,
+    extra=dict(
+        stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4,), num_channels=(64,)),
+        stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, 4), num_channels=(32, 64)),
+        stage3=dict(num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, 4, 4),
+                    num_channels=(32, 64, 128)),
+        stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
+                    num_channels=(32, 64, 128, 256))),
+    init_cfg=None)
+
+
+def check_knobs(overrides: dict) -> None:
+    unknown = sorted(set(overrides) - set(KNOBS))
+    if unknown:
+        raise ValueError(f"unknown experiment knob(s) {unknown}; known: {sorted(KNOBS)}")
+
+
+def step_milestones(epochs: int) -> list:
+    """The course's steps at 10 and 15 of 20 epochs, moved with the length (50% / 75%)."""
+    first, second = max(1, round(epochs * 0.5)), max(1, round(epochs * 0.75))
+    return [first, second] if second > first else [first]
+
+
+def _transform(pipeline, type_name):
+    for t in pipeline:
+        if t['type'] == type_name:
+            return t
+    return None
+
+
+def _insert_after(pipeline, after_type, transform):
+    idx = next(i for i, t in enumerate(pipeline) if t['type'] == after_type)
+    pipeline.insert(idx + 1, transform)
+
+
+def apply_overrides(cfg, overrides: dict):
+    """Apply experiment knobs to an mmengine Config in place; returns cfg."""
+    o = dict(overrides)
+    check_knobs(o)
+    train_pipeline = cfg.train_dataloader.dataset.pipeline
+    val_pipeline = cfg.val_dataloader.dataset.pipeline
+
+    # --- schedule -----------------------------------------------------------------
+    if 'epochs' in o:
+        set_epochs(cfg, int(o['epochs']))
+    if 'lr' in o:
+        cfg.optim_wrapper.optimizer.lr = float(o['lr'])
+    if 'batch_size' in o:
+        cfg.train_dataloader.batch_size = int(o['batch_size'])
+        cfg.auto_scale_lr.base_batch_size = int(o['batch_size'])
+    if 'optimizer' in o:
+        opt = dict(type=o['optimizer'], lr=cfg.optim_wrapper.optimizer.lr)
+        cfg.optim_wrapper.optimizer = opt
+    if 'momentum' in o:
+        cfg.optim_wrapper.optimizer.momentum = float(o['momentum'])
+    if 'weight_decay' in o:
+        cfg.optim_wrapper.optimizer.weight_decay = float(o['weight_decay'])
+    warmup = cfg.param_scheduler[0]
+    if 'warmup_iters' in o:
+        if int(o['warmup_iters']) <= 0:
+            cfg.param_scheduler = [s for s in cfg.param_scheduler if s['type'] != 'LinearLR']
+        else:
+            warmup['end'] = int(o['warmup_iters'])
+    if 'warmup_ratio' in o:
+        warmup['start_factor'] = float(o['warmup_ratio'])
+    if o.get('lr_policy', 'step') == 'cosine':
+        main = cfg.param_scheduler[-1]
+        cfg.param_scheduler[-1] = dict(type='CosineAnnealingLR', begin=0, end=main['end'],
+                                       T_max=main['end'], eta_min_ratio=1e-3, by_epoch=True)
+    elif o.get('lr_policy', 'step') != 'step':
+        raise ValueError(f"lr_policy must be 'step' or 'cosine', not {o['lr_policy']!r}")
+
+    # --- resolution and codec ----------------------------------------------------------
+    codec = cfg.model.head.decoder
+    if 'input_size' in o:
+        codec['input_size'] = (int(o['input_size']),) * 2
+    if 'heatmap_size' in o:
+        codec['heatmap_size'] = (int(o['heatmap_size']),) * 2
+    if 'sigma' in o:
+        codec['sigma'] = float(o['sigma'])
+    cfg.codec = codec
+    for pipeline in (train_pipeline, val_pipeline):
+        _transform(pipeline, 'TopdownAffine')['input_size'] = codec['input_size']
+    _transform(train_pipeline, 'GenerateTarget')['encoder'] = codec
+
+    # --- augmentation ----------------------------------------------------------------
+    bbox_tf = _transform(train_pipeline, 'RandomBBoxTransform')
+    if 'rotate_factor' in o:
+        bbox_tf['rotate_factor'] = 2.0 * float(o['rotate_factor'])
+    if 'scale_factor' in o:
+        s = float(o['scale_factor'])
+        bbox_tf['scale_factor'] = (1.0 - s, 1.0 + s)
+    if 'shift_factor' in o:
+        bbox_tf['shift_factor'] = float(o['shift_factor'])
+        bbox_tf['shift_prob'] = float(o.get('shift_prob', 0.3))
+    elif 'shift_prob' in o:
+        bbox_tf['shift_prob'] = float(o['shift_prob'])
+    if o.get('halfbody_prob'):
+        _insert_after(train_pipeline, 'RandomFlip',
+                      dict(type='RandomHalfBody', min_total_keypoints=9, prob=float(o['halfbody_prob'])))
+    if o.get('albumentations'):
+        _insert_after(train_pipeline, 'TopdownAffine',
+                      dict(type='Albumentation', transforms=copy.deepcopy(ALBUMENTATIONS)))
+    if o.get('photometric'):
+        _insert_after(train_pipeline, 'TopdownAffine', dict(type='PhotometricDistortion'))
+
+    # --- model -----------------------------------------------------------------------
+    if 'backbone' in o:
+        if o['backbone'] == 'hrnet_w32':
+            cfg.model.backbone = copy.deepcopy(HRNET_W32)
+            cfg.model.head.in_channels = 32
+            cfg.model.head.deconv_out_channels = None
+            cfg.model.head.deconv_kernel_sizes = None
+        elif o['backbone'] != 'resnet50':
+            raise ValueError(f"backbone must be 'resnet50' or 'hrnet_w32', not {o['backbone']!r}")
+    if 'resnet_depth' in o:
+        depth = int(o['resnet_depth'])
+        cfg.model.backbone.depth = depth
+        cfg.model.head.in_channels = 512 if depth < 50 else 2048
+    if o.get('pretrained'):
+        cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(o['pretrained']))
+    if o.get('init_from'):
+        cfg.load_from = str(o['init_from'])
+    return cfg
+
+
+def set_epochs(cfg, epochs: int) -> None:
+    cfg.train_cfg.max_epochs = epochs
+    main = cfg.param_scheduler[-1]
+    main['end'] = epochs
+    if main['type'] == 'MultiStepLR':
+        main['milestones'] = step_milestones(epochs)
+    elif 'T_max' in main:
+        main['T_max'] = epochs
+
+
+def merge_overrides(*dicts) -> dict:
+    out = {}
+    for d in dicts:
+        out.update(d or {})
+    return out

@@ -1,0 +1,82 @@
+"""Mixed precision and channels-last as engine options, on CPU and CUDA.
+
+mmengine's ``AmpOptimWrapper`` asserts a CUDA/NPU/MLU device, so CPU bf16 autocast needs
+:class:`CPUAmpOptimWrapper` (bf16 has fp32's exponent range: no loss scaling).  On CUDA the
+stock ``AmpOptimWrapper`` is used with bf16 where supported, else fp16 with loss scaling.
+"""
+import contextlib
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.optim import OptimWrapper
+from mmengine.registry import HOOKS, OPTIM_WRAPPERS
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+@OPTIM_WRAPPERS.register_module(force=True)
+class CPUAmpOptimWrapper(OptimWrapper):
+    """OptimWrapper running forward + loss under ``torch.autocast('cpu', bfloat16)``."""
+
+    def __init__(self, dtype="bfloat16", **kwargs):
+        super().__init__(**kwargs)
+        self.cast_dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+
+    @contextlib.contextmanager
+    def optim_context(self, model):
+        with super().optim_context(model), torch.autocast("cpu", dtype=self.cast_dtype):
+            yield
+
+
+@HOOKS.register_module(force=True)
+class ChannelsLastHook(Hook):
+    """Put the model in channels-last memory format before training/testing."""
+
+    priority = "VERY_HIGH"
+
+    def before_run(self, runner):
+        runner.model.to(memory_format=torch.channels_last)
+
+
+def cpu_bf16_supported() -> bool:
+    """True where oneDNN has native bf16 kernels (AVX512-BF16 / AMX)."""
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    if precision != "auto":
+        if device == "cpu" and precision == "fp16":
+            raise ValueError("fp16 autocast is not supported on the CPU: use bf16 or fp32")
+        return precision
+    if device == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if cpu_bf16_supported() else "fp32"
+
+
+def apply_speed_options(cfg, device: str, precision: str = "fp32", channels_last: bool = False) -> dict:
+    """Edit the config for mixed precision, channels-last and (CUDA) loader/cudnn settings.
+
+    Returns what was applied (recorded with the run's results).
+    """
+    resolved = resolve_precision(precision, device)
+    if resolved != "fp32":
+        wrapper = dict(cfg.optim_wrapper)
+        wrapper.pop("type", None)
+        if device == "cuda":
+            cfg.optim_wrapper = dict(wrapper, type="AmpOptimWrapper", dtype="bfloat16" if resolved == "bf16" else "float16",
+                                     **({"loss_scale": "dynamic"} if resolved == "fp16" else {}))
+        else:
+            cfg.optim_wrapper = dict(wrapper, type="CPUAmpOptimWrapper", dtype="bfloat16")
+    if channels_last:
+        cfg.custom_hooks = list(cfg.get("custom_hooks", [])) + [dict(type="ChannelsLastHook")]
+    if device == "cuda":
+        cfg.env_cfg.cudnn_benchmark = True
+        for loader in (cfg.train_dataloader, cfg.val_dataloader):
+            loader.pin_memory = True
+            loader.persistent_workers = loader.get("num_workers", 0) > 0
+    return dict(precision=resolved, channels_last=bool(channels_last))

@@ -1,0 +1,82 @@
+"""Test-set prediction: COCO results (image_id, category_id, keypoints, score) from a run's
+best checkpoint, on the boxes of an annotation file such as ``test_info.json``."""
+import json
+from pathlib import Path
+
+from catpose_lib.data.layout import atomic_write_json
+from catpose_lib.errors import CatposeError, DataError
+
+
+def load_run(run_dir_or_result):
+    """Result dict of a run, given its result JSON or its work dir."""
+    p = Path(run_dir_or_result)
+    if p.is_file() and p.suffix == ".json":
+        return json.loads(p.read_text())
+    if p.is_dir():
+        # a work dir (results/<block>/runs/<name>-<key>): find the result that points at it
+        block_dir = p.parent.parent
+        for candidate in block_dir.glob("*.json"):
+            result = json.loads(candidate.read_text())
+            if Path(result.get("work_dir", "")).resolve() == p.resolve():
+                return result
+    raise CatposeError(f"{run_dir_or_result}: not a run result JSON or run folder")
+
+
+def build_model(result, device="cpu"):
+    """The run's model with its best checkpoint loaded (mmpose's init_model)."""
+    from mmpose.apis import init_model
+
+    from catpose_lib.compat import checkpoint_loading
+    from catpose_lib.engine.config_builder import build_config
+
+    if not result.get("checkpoint") or not Path(result["checkpoint"]).exists():
+        raise CatposeError(f"run {result['name']} of block {result['block']} has no best checkpoint")
+    checkpoint_loading.install()
+    cfg = build_config(result["data_root"], result["overrides"], scheme=result["scheme"],
+                       budget=result["budget"], seed=result["seed"])
+    return init_model(cfg, result["checkpoint"], device=device)
+
+
+def predict_boxes(model, ann_file, image_root=None, flip_test=True, batch_size=32):
+    """Top-down inference on every box of ``ann_file``; returns COCO result records."""
+    import numpy as np
+    from mmpose.apis import inference_topdown
+
+    ann_file = Path(ann_file)
+    try:
+        coco = json.loads(ann_file.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"malformed JSON ({exc})", file=ann_file) from None
+    image_root = Path(image_root) if image_root else ann_file.parent.parent / "images"
+    model.cfg.model.test_cfg.flip_test = flip_test
+    model.test_cfg["flip_test"] = flip_test
+    by_image = {}
+    for i, ann in enumerate(coco.get("annotations", [])):
+        if "bbox" not in ann:
+            raise DataError("annotation has no bbox", file=ann_file, record=f"annotations[{i}]")
+        by_image.setdefault(ann["image_id"], []).append(ann)
+    records = []
+    for img in coco["images"]:
+        anns = by_image.get(img["id"], [])
+        if not anns:
+            continue
+        boxes = np.array([a["bbox"] for a in anns], dtype=np.float32)
+        samples = inference_topdown(model, str(image_root / img["file_name"]), boxes, bbox_format="xywh")
+        for ann, sample in zip(anns, samples):
+            kpts = sample.pred_instances.keypoints[0]
+            scores = sample.pred_instances.keypoint_scores[0]
+            flat = np.concatenate([kpts, scores[:, None]], axis=1).reshape(-1)
+            records.append(dict(image_id=img["id"], category_id=ann.get("category_id", 1),
+                                keypoints=[round(float(v), 3) for v in flat],
+                                score=float(np.mean(scores) * ann.get("score", 1.0))))
+    return records
+
+
+def predict_file(run, ann_file, out, device="cpu", flip_test=True) -> dict:
+    """Write ``out`` (COCO keypoint results) for the boxes of ``ann_file``; returns a summary."""
+    result = load_run(run) if not isinstance(run, dict) else run
+    model = build_model(result, device=device)
+    records = predict_boxes(model, ann_file, flip_test=flip_test)
+    atomic_write_json(out, records)
+    return dict(out=str(out), instances=len(records),
+                images=len({r["image_id"] for r in records}), run=result["name"], block=result["block"])

@@ -1,0 +1,195 @@
+"""Execute one run (experiment x seed) with mmengine's Runner: resumable, keyed by a hash of
+its resolved config, data fingerprint and seed; failures become statuses."""
+import gc
+import hashlib
+import os
+import resource
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catpose_lib.compat import checkpoint_loading
+from catpose_lib.engine.budget import parse_budget
+from catpose_lib.engine.config_builder import build_config
+from catpose_lib.engine.experiments import Experiment
+from catpose_lib.engine.overrides import merge_overrides
+from catpose_lib.engine.provenance import data_fingerprint, now_iso, provenance
+from catpose_lib.engine.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, NOT_CONVERGE, read_result,
+                                        result_path, run_name, summarise_history, write_result)
+
+
+@dataclass
+class RunRequest:
+    experiment: Experiment
+    data_root: str
+    results_dir: str
+    base: dict = field(default_factory=lambda: dict(name="baseline", overrides={}))
+    seed: int = 0
+    budget: str = "full"
+    device: str = "auto"
+    scheme: str = None
+    common_overrides: dict = field(default_factory=dict)  # applied to every run (e.g. quick checks)
+    num_workers: int = None
+    verbose: bool = True
+    precision: str = "fp32"          # fp32 | bf16 | fp16 | auto (see engine.precision)
+    channels_last: bool = False
+    image_cache: object = "auto"     # True | False | "auto" (when the data fits the budget)
+    launcher: str = "none"           # "pytorch" under torchrun (mmengine's distributed runner)
+
+    @property
+    def overrides(self) -> dict:
+        return merge_overrides(self.base["overrides"], self.experiment.overrides, self.common_overrides)
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda asked for, but torch sees no CUDA device")
+    if device == "cpu" and torch.cuda.is_available():
+        raise RuntimeError("--device cpu on a CUDA machine: set CUDA_VISIBLE_DEVICES= to hide the GPU")
+    return device
+
+
+def run_key(cfg, fingerprint: str, seed: int) -> str:
+    text = cfg.pretty_text + fingerprint + str(seed)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def execute(req: RunRequest) -> dict:
+    """Run (or skip, or resume) one experiment x seed; returns its result dict."""
+    device = resolve_device(req.device)
+    budget = parse_budget(req.budget)
+    exp = req.experiment
+    out_path = result_path(req.results_dir, exp.block, exp.no, req.seed)
+    name = run_name(exp.no, req.seed)
+    cfg = build_config(req.data_root, req.overrides, scheme=req.scheme, budget=budget,
+                       seed=req.seed, device=device, num_workers=req.num_workers)
+    from catpose_lib.engine.image_cache import use_image_cache
+    from catpose_lib.engine.precision import apply_speed_options
+
+    speed = apply_speed_options(cfg, device, req.precision, req.channels_last)
+    speed["image_cache"] = use_image_cache(cfg, req.data_root, req.image_cache)
+    cfg.launcher = req.launcher
+    key = run_key(cfg, data_fingerprint(req.data_root), req.seed)
+    previous = read_result(out_path)
+    if previous and previous.get("key") == key and previous.get("status") in KEPT_STATUSES:
+        if req.verbose:
+            print(f"[{exp.block} {name}] already done ({previous['status']}): skipped", flush=True)
+        previous["skipped"] = True
+        return previous
+
+    work_dir = Path(req.results_dir) / exp.block / "runs" / f"{name}-{key}"
+    checkpoint_loading.mark_run_dir(work_dir)
+    checkpoint_loading.install()
+    cfg.work_dir = str(work_dir)
+    cfg.experiment_name = f"{name}-{key}-{time.time_ns()}"
+    cfg.visualizer.name = f"visualizer-{cfg.experiment_name}"
+    cfg.log_level = "WARNING"
+    cfg.custom_hooks = list(cfg.get("custom_hooks", [])) + [
+        dict(type="DivergenceGuardHook"),
+        dict(type="StudyHistoryHook", label=f"{exp.block} {name}", verbose=req.verbose)]
+    resumed = (work_dir / "last_checkpoint").exists()
+    cfg.resume = resumed
+    result = dict(
+        no=exp.no, ref_no=exp.ref_no, name=name, block=exp.block, policy=exp.policy,
+        parameter=exp.parameter, seed=req.seed, budget=budget, key=key, base=req.base,
+        experiment_overrides=exp.overrides, common_overrides=req.common_overrides,
+        overrides=req.overrides, scheme=cfg.catpose.scheme,
+        data_root=str(Path(req.data_root).resolve()), data_fingerprint=data_fingerprint(req.data_root),
+        max_epochs=cfg.train_cfg.max_epochs, batch_size=cfg.train_dataloader.batch_size,
+        work_dir=str(work_dir), resumed=resumed, started=now_iso(), speed=speed,
+        launcher=req.launcher,
+        provenance=provenance(device))
+    if req.verbose:
+        print(f"[{exp.block} {name}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
+              f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget})", flush=True)
+    status, message = _train(cfg, device)
+    history = _read_history(work_dir)
+    result.update(summarise_history(history))
+    result.update(status=status, message=message, history=history, ended=now_iso(),
+                  checkpoint=_best_checkpoint(work_dir))
+    seconds = sum(h.get("train_seconds") or 0 for h in history)
+    samples = sum((h.get("samples_per_s") or 0) * (h.get("train_seconds") or 0) for h in history)
+    result.update(wall_seconds=round(time.time() - _iso_seconds(result["started"]), 1),
+                  train_seconds=round(seconds, 1),
+                  samples_per_s=round(samples / seconds, 2) if seconds else None,
+                  peak_memory_mb=_peak_memory_mb(device), peak_memory_kind=(
+                      "cuda max allocated" if device == "cuda" else "process peak RSS"))
+    from mmengine.dist import get_world_size, is_main_process
+
+    result["world_size"] = get_world_size()
+    if not is_main_process():
+        return result
+    write_result(out_path, result)
+    if status == FINISHED:
+        _prune_checkpoints(work_dir, keep=result["checkpoint"])
+    from catpose_lib.engine.results import write_block_csv
+
+    write_block_csv(req.results_dir, exp.block)
+    return result
+
+
+def _train(cfg, device):
+    import torch
+    from mmengine.runner import Runner
+
+    from catpose_lib.engine import hooks  # noqa: F401  (registers the hooks)
+
+    runner = None
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    try:
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        return FINISHED, ""
+    except torch.cuda.OutOfMemoryError as exc:
+        return CUDA_OOM, str(exc).splitlines()[0] if str(exc) else ""
+    except hooks.NotConvergeError as exc:
+        return NOT_CONVERGE, str(exc)
+    except Exception as exc:  # a failed run is a result; the sweep goes on
+        if os.environ.get("CATPOSE_RAISE"):
+            raise
+        tb = traceback.format_exc(limit=3)
+        return f"failed: {type(exc).__name__}: {exc}"[:500], tb
+    finally:
+        del runner
+        gc.collect()
+        if device == "cuda":
+            torch.cuda.empty_cache()
+
+
+def _read_history(work_dir):
+    from catpose_lib.engine.hooks import read_history
+
+    return read_history(work_dir)
+
+
+def _best_checkpoint(work_dir):
+    best = sorted(Path(work_dir).glob("best_coco_AP_epoch_*.pth"), key=os.path.getmtime)
+    return str(best[-1]) if best else None
+
+
+def _prune_checkpoints(work_dir, keep):
+    """A finished run keeps only its best checkpoint (prediction, transfer)."""
+    for ckpt in Path(work_dir).glob("epoch_*.pth"):
+        if str(ckpt) != keep:
+            ckpt.unlink()
+    (Path(work_dir) / "last_checkpoint").unlink(missing_ok=True)
+
+
+def _peak_memory_mb(device):
+    if device == "cuda":
+        import torch
+
+        return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _iso_seconds(iso):
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp()

@@ -1,0 +1,1 @@
+"""Reports: block tables and figures, the final study report (what the notebooks render)."""

@@ -1,0 +1,43 @@
+"""One block of the study, end to end, as a notebook calls it: data, base, runs, table,
+figures and verdict."""
+from pathlib import Path
+
+from catpose_lib.data.default_data import resolve_data_root
+from catpose_lib.engine.experiments import BLOCK_NUMBERS, resolve_block
+from catpose_lib.engine.results import load_block_results, study_table
+from catpose_lib.engine.sweep import resolve_base, run_baseline, run_block
+from catpose_lib.report.block_figures import save_block_figures
+from catpose_lib.report.block_summary import block_verdict
+
+
+def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
+                     experiments=None, base="best", results_dir="results", figures_dir="figures",
+                     overrides=None, synthetic=None, num_workers=None, verbose=True) -> dict:
+    """Run a block (skipping finished runs) and render its table, figures and verdict.
+
+    With ``base='baseline'`` the baseline itself is run too (same budget and seeds), so the
+    block is compared with a measured base.
+    """
+    block = resolve_block(block)
+    root = resolve_data_root(data_root, **(synthetic or {}))
+    common = dict(budget=budget, device=device, scheme=scheme, num_workers=num_workers,
+                  verbose=verbose)
+    base_info = resolve_base(block, base, results_dir)
+    base_ap = base_info.get("best_AP")
+    base_results = []
+    if base_info["name"] == "baseline":
+        base_results = run_baseline(root, results_dir, seeds=seeds, common_overrides=dict(overrides or {}),
+                                    **common)
+        done = [r["best"]["AP"] for r in base_results if r.get("best")]
+        base_ap = sum(done) / len(done) if done else None
+    results = run_block(block, root, results_dir, experiments=experiments, seeds=seeds, base=base,
+                        overrides=overrides, **common)
+    figures_dir = Path(figures_dir)
+    figure_paths = save_block_figures(results, figures_dir, f"{BLOCK_NUMBERS[block]}_{block}", base_ap)
+    return dict(block=block, data_root=str(root), base=base_info, base_AP=base_ap,
+                base_results=base_results, results=results, table=study_table(results),
+                verdict=block_verdict(results, base_ap), figures=figure_paths)
+
+
+def block_table(block, results_dir):
+    return study_table(load_block_results(results_dir, block))

@@ -1,0 +1,27 @@
+"""Dataset analysis as the 00 notebook renders it: stats tables and sample images."""
+from pathlib import Path
+
+from catpose_lib.data.default_data import resolve_data_root
+
+
+def run_dataset_report(data_root="", scheme=None, figures_dir="figures", results_dir="results",
+                       synthetic=None, n_samples=8, seed=0) -> dict:
+    """Check the dataset, compute its tables (also saved as CSV) and draw sample images."""
+    import matplotlib.pyplot as plt
+
+    from catpose_lib.data.stats import dataset_stats, plot_samples
+    from catpose_lib.data.validate import check_dataset
+
+    root = resolve_data_root(data_root, **(synthetic or {}))
+    check = check_dataset(root, scheme=scheme)
+    tables = dataset_stats(root)
+    out_dir = Path(figures_dir) / "00_dataset"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    samples = out_dir / "samples.png"
+    fig = plot_samples(root, split="train", n=n_samples, seed=seed, out=samples)
+    plt.close(fig)
+    table_dir = Path(results_dir) / "dataset"
+    table_dir.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        table.to_csv(table_dir / f"{name}.csv")
+    return dict(data_root=str(root), check=check, tables=tables, figures=dict(samples=samples))

@@ -1,0 +1,202 @@
+"""The study's final report (notebook 07): the path from baseline to final, overlays of both
+models on the same validation images, failure cases, per-keypoint error, complexity and
+runtime, and the test-set ``result_keypoints.json``."""
+import json
+import time
+from pathlib import Path
+
+from catpose_lib.data.default_data import resolve_data_root
+from catpose_lib.engine.experiments import BLOCK_NUMBERS, BLOCKS
+from catpose_lib.engine.results import FINISHED, load_block_results
+from catpose_lib.engine.sweep import run_baseline
+
+
+def _mean_best(runs):
+    return sum(r["best"]["AP"] for r in runs) / len(runs)
+
+
+def _best_of(results):
+    """(no, runs) of the best finished experiment (mean best AP over seeds), or None."""
+    by_no = {}
+    for r in results:
+        if r["status"] == FINISHED and r.get("best"):
+            by_no.setdefault(r["no"], []).append(r)
+    if not by_no:
+        return None
+    no = max(by_no, key=lambda n: (_mean_best(by_no[n]), -n))
+    return no, by_no[no]
+
+
+def study_path(results_dir, baseline_results):
+    """One row per step: the baseline, then the best run of each block that has results."""
+    import pandas as pd
+
+    rows, candidates = [], []
+    base = _best_of(baseline_results)
+    if base:
+        rows.append(dict(step="baseline", run=0, parameter="baseline", mAP=_mean_best(base[1]),
+                         best_epoch=base[1][0]["best"]["epoch"], seeds=len(base[1])))
+        candidates.append(base[1])
+    for block in BLOCKS:
+        best = _best_of(load_block_results(results_dir, block))
+        if best:
+            no, runs = best
+            rows.append(dict(step=f"{BLOCK_NUMBERS[block]} {block}", run=no, parameter=runs[0]["parameter"],
+                             mAP=_mean_best(runs), best_epoch=runs[0]["best"]["epoch"], seeds=len(runs)))
+            candidates.append(runs)
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table["vs baseline"] = table["mAP"] - table["mAP"].iloc[0]
+    return table, candidates
+
+
+def _path_figure(table, out):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(max(5, 1.2 * len(table) + 2), 3.8))
+    ax = fig.subplots()
+    ax.plot(range(len(table)), table["mAP"], marker="o")
+    for i, (ap, run) in enumerate(zip(table["mAP"], table["run"])):
+        ax.annotate(f"{ap:.3f}\n(run {run:02d})", (i, ap), textcoords="offset points", xytext=(0, 6),
+                    ha="center", fontsize=8)
+    ax.set_xticks(range(len(table)), table["step"], rotation=20, fontsize=8)
+    ax.set_ylabel("best val mAP")
+    ax.set_ylim(0, max(0.05, float(table["mAP"].max()) * 1.3))
+    ax.set_title("From baseline to final")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    return out
+
+
+def _per_keypoint_figure(table, out):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 3.8))
+    ax = fig.subplots()
+    ax.bar(range(len(table)), table["mean_norm_error"])
+    ax.set_xticks(range(len(table)), table.index, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("mean error / box size")
+    ax.set_title("Per-keypoint error of the final model (val)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    return out
+
+
+def model_complexity(model, input_size):
+    """Parameters and FLOPs of one forward pass (mmengine's analysis tools)."""
+    from mmengine.analysis import get_model_complexity_info
+
+    w, h = input_size
+    info = get_model_complexity_info(model, input_shape=(3, h, w), show_table=False, show_arch=False)
+    return dict(params=int(info["params"]), flops=int(info["flops"]),
+                params_str=info["params_str"], flops_str=info["flops_str"])
+
+
+def inference_speed(model, ann_file, flip_test, repeats=1):
+    """Instances per second of top-down inference on the boxes of ``ann_file``."""
+    from catpose_lib.engine.predict import predict_boxes
+
+    predict_boxes(model, ann_file, flip_test=flip_test)  # warm-up
+    start = time.perf_counter()
+    n = 0
+    for _ in range(repeats):
+        n += len(predict_boxes(model, ann_file, flip_test=flip_test))
+    return n / (time.perf_counter() - start)
+
+
+def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
+                     results_dir="results", figures_dir="figures", overrides=None, synthetic=None,
+                     final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True) -> dict:
+    import pandas as pd
+
+    from catpose_lib.data.layout import atomic_write_json
+    from catpose_lib.engine.predict import build_model, predict_boxes
+    from catpose_lib.engine.run_one import resolve_device
+    from catpose_lib.report.keypoint_eval import per_instance_oks, per_keypoint_error
+    from catpose_lib.report.overlays import comparison_grid
+    from catpose_lib.schemes import load_scheme
+
+    root = resolve_data_root(data_root, **(synthetic or {}))
+    results_dir, figures_dir = Path(results_dir), Path(figures_dir) / "07_final_report"
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    baseline_results = run_baseline(root, results_dir, seeds=seeds, budget=budget, device=device,
+                                    scheme=scheme, common_overrides=dict(overrides or {}),
+                                    num_workers=num_workers, verbose=verbose)
+    path_table, candidates = study_path(results_dir, baseline_results)
+    if final == "best":
+        final_runs = max(candidates, key=_mean_best)
+    else:
+        final_runs = next((c for c in candidates if c[0]["no"] == int(final)), None)
+        if final_runs is None:
+            raise ValueError(f"run {final} is not on the study path ({[c[0]['no'] for c in candidates]})")
+    final_run = max(final_runs, key=lambda r: r["best"]["AP"])
+    baseline_run = max(candidates[0], key=lambda r: r["best"]["AP"])
+
+    dev = resolve_device(device)
+    models = dict(baseline=build_model(baseline_run, device=dev), final=build_model(final_run, device=dev))
+    meta = load_scheme(final_run["scheme"])
+    val_file = root / "annotations" / "val.json"
+    val = json.loads(val_file.read_text())
+    preds = {name: predict_boxes(m, val_file) for name, m in models.items()}
+
+    # overlays: the same validation images, ground truth | baseline | final
+    anns_by_image = {}
+    for a in val["annotations"]:
+        anns_by_image.setdefault(a["image_id"], []).append(a)
+    by_ann = {name: _by_ann(val, recs) for name, recs in preds.items()}
+    images = [im for im in val["images"] if im["id"] in anns_by_image][:n_overlays]
+    columns = [("ground truth", "gt"), (f"baseline (run 00, mAP {baseline_run['best']['AP']:.3f})", by_ann["baseline"]),
+               (f"final (run {final_run['no']:02d}, mAP {final_run['best']['AP']:.3f})", by_ann["final"])]
+    overlays = comparison_grid(meta, root / "images", [(im, anns_by_image[im["id"]], im["file_name"]) for im in images],
+                               columns, figures_dir / "overlays.png")
+
+    # failure cases: lowest OKS instances of the final model
+    oks = sorted((o for o in per_instance_oks(val, preds["final"], meta["sigmas"]) if o["oks"] == o["oks"]),
+                 key=lambda o: o["oks"])[:n_failures]
+    ann_index = {a["id"]: a for a in val["annotations"]}
+    image_index = {im["id"]: im for im in val["images"]}
+    failure_rows = [(image_index[o["image_id"]], [ann_index[o["ann_id"]]], f"OKS {o['oks']:.2f}") for o in oks]
+    failures = comparison_grid(meta, root / "images", failure_rows,
+                               [("ground truth", "gt"), ("final", by_ann["final"])], figures_dir / "failures.png")
+
+    names = [meta["keypoint_id2name"][i] for i in range(meta["num_keypoints"])]
+    per_kpt = per_keypoint_error(val, preds["final"], names)
+    per_kpt_fig = _per_keypoint_figure(per_kpt, figures_dir / "per_keypoint_error.png")
+
+    complexity_rows = []
+    for name, run in (("baseline", baseline_run), ("final", final_run)):
+        from catpose_lib.engine.config_builder import build_config
+
+        cfg = build_config(run["data_root"], run["overrides"], scheme=run["scheme"], budget=run["budget"])
+        info = model_complexity(models[name], cfg.model.head.decoder.input_size)
+        complexity_rows.append(dict(
+            model=f"{name} (run {run['no']:02d})", input=f"{cfg.model.head.decoder.input_size[0]} px",
+            backbone=cfg.model.backbone.type + (str(cfg.model.backbone.get("depth", "")) or ""),
+            params_M=round(info["params"] / 1e6, 2), GFLOPs=round(info["flops"] / 1e9, 3),
+            **{"instances/s (flip)": round(inference_speed(models[name], val_file, True), 1),
+               "instances/s (no flip)": round(inference_speed(models[name], val_file, False), 1)},
+            device=dev))
+    complexity = pd.DataFrame(complexity_rows)
+
+    test_file = root / "annotations" / "test_info.json"
+    result_keypoints = results_dir / "result_keypoints.json"
+    atomic_write_json(result_keypoints, predict_boxes(models["final"], test_file))
+
+    path_fig = _path_figure(path_table, figures_dir / "path.png")
+    path_table.to_csv(results_dir / "final_path.csv", index=False)
+    complexity.to_csv(results_dir / "final_complexity.csv", index=False)
+    first, last = path_table["mAP"].iloc[0], final_run["best"]["AP"]
+    summary = (f"Baseline mAP {first:.4f} -> final run {final_run['no']:02d} ({final_run['parameter']}) "
+               f"{last:.4f} on `{root}` at budget `{budget}`. Test-set predictions: "
+               f"`{result_keypoints}` ({len(json.loads(result_keypoints.read_text()))} instances).")
+    return dict(data_root=str(root), path_table=path_table, final_run=final_run, baseline_run=baseline_run,
+                per_keypoint=per_kpt, complexity=complexity, failures=oks, result_keypoints=result_keypoints,
+                figures=dict(path=path_fig, overlays=overlays, failures=failures, per_keypoint=per_kpt_fig),
+                summary=summary)
+
+
+def _by_ann(coco, records):
+    """Predictions keyed by the GT annotation id whose box they were made on."""
+    from catpose_lib.report.keypoint_eval import match_predictions
+
+    return {ann["id"]: rec for ann, rec in match_predictions(coco, records)}

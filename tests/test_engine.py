@@ -1,0 +1,314 @@
+"""The experiment engine: baseline config, the study as data, runs, resume, failures,
+results and tables, prediction, metric agreement, weight initialisation."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import QUICK, REPO
+
+
+# ---------------------------------------------------------------- the baseline, faithfully
+def test_baseline_config_matches_the_course(tiny_cats):
+    from catpose_lib.engine.config_builder import build_config
+
+    cfg = build_config(tiny_cats)
+    assert cfg.model.type == "TopdownPoseEstimator"
+    assert cfg.model.backbone.type == "ResNet" and cfg.model.backbone.depth == 50
+    assert cfg.model.backbone.init_cfg is None  # nothing can be downloaded here
+    head = cfg.model.head
+    assert head.type == "HeatmapHead" and head.out_channels == 17
+    assert tuple(head.deconv_out_channels) == (256, 256, 256)
+    assert head.loss.type == "KeypointMSELoss" and head.loss.use_target_weight
+    codec = head.decoder
+    assert codec.type == "MSRAHeatmap" and tuple(codec.input_size) == (128, 128)
+    assert tuple(codec.heatmap_size) == (32, 32) and codec.sigma == 1
+    assert cfg.optim_wrapper.optimizer.type == "Adam" and cfg.optim_wrapper.optimizer.lr == 1e-5
+    warmup, steps = cfg.param_scheduler
+    assert warmup.type == "LinearLR" and warmup.end == 10 and warmup.start_factor == 0.001
+    assert not warmup.by_epoch
+    assert steps.type == "MultiStepLR" and list(steps.milestones) == [10, 15] and steps.gamma == 0.1
+    assert cfg.train_cfg.max_epochs == 20 and cfg.train_cfg.val_interval == 1
+    assert cfg.train_dataloader.batch_size == 32
+    test_cfg = cfg.model.test_cfg
+    assert test_cfg.flip_test and test_cfg.flip_mode == "heatmap" and test_cfg.shift_heatmap
+    assert cfg.default_hooks.checkpoint.save_best == "coco/AP"
+    types = [t.type for t in cfg.train_dataloader.dataset.pipeline]
+    assert types == ["LoadImage", "GetBBoxCenterScale", "RandomFlip", "RandomBBoxTransform",
+                     "TopdownAffine", "GenerateTarget", "PackPoseInputs"]
+    flip, bbox = cfg.train_dataloader.dataset.pipeline[2:4]
+    assert flip.prob == 0.5
+    assert tuple(bbox.scale_factor) == (0.8, 1.2) and bbox.rotate_factor == 20 and bbox.shift_prob == 0
+    assert cfg.val_evaluator.type == "CocoMetric"
+    assert cfg.val_evaluator.ann_file.endswith("annotations/val.json")
+    assert cfg.train_dataloader.dataset.metainfo.from_file.endswith("cats17.py")
+
+
+def test_study_has_all_reference_runs():
+    from catpose_lib.engine.experiments import BLOCKS, STUDY, block_experiments
+
+    assert [e.no for e in STUDY] == list(range(1, 35))
+    counts = {b: len(block_experiments(b)) for b in BLOCKS}
+    assert counts == dict(augmentation=5, epochs=3, lr_batch=12, resolution=6, backbone=5, optimizer=3)
+    by_no = {e.no: e for e in STUDY}
+    assert by_no[14].overrides == dict(epochs=150, lr=1e-3, batch_size=32)
+    assert by_no[3].overrides == dict(halfbody_prob=0.3, shift_factor=0.15, shift_prob=0.3)
+    assert by_no[29].overrides == dict(backbone="hrnet_w32", batch_size=48) and by_no[29].ref_no == 28
+    assert by_no[32].overrides == dict(optimizer="Adamax") and by_no[32].ref_no == 31
+
+
+def test_overrides_resolve_to_mmpose_config(tiny_cats):
+    from catpose_lib.engine.budget import apply_budget
+    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.engine.experiments import get_experiment
+
+    cfg = build_config(tiny_cats, get_experiment(26).overrides)
+    assert tuple(cfg.model.head.decoder.input_size) == (256, 256) and cfg.model.head.decoder.sigma == 2
+    types = [t.type for t in cfg.train_dataloader.dataset.pipeline]
+    assert "RandomHalfBody" in types and "PhotometricDistortion" in types
+    bbox = next(t for t in cfg.train_dataloader.dataset.pipeline if t.type == "RandomBBoxTransform")
+    assert bbox.rotate_factor == 80 and tuple(bbox.scale_factor) == (0.5, 1.5) and bbox.shift_factor == 0.15
+    cfg = build_config(tiny_cats, get_experiment(8).overrides)
+    assert cfg.train_cfg.max_epochs == 150 and list(cfg.param_scheduler[1].milestones) == [75, 112]
+    apply_budget(cfg, "0.1")
+    assert cfg.train_cfg.max_epochs == 15 and list(cfg.param_scheduler[1].milestones) == [8, 11]
+    assert cfg.param_scheduler[0].end == 1
+    cfg = build_config(tiny_cats, get_experiment(27).overrides)
+    assert cfg.model.backbone.type == "HRNet" and cfg.model.head.in_channels == 32
+    cfg = build_config(tiny_cats, get_experiment(33).overrides)
+    assert cfg.optim_wrapper.optimizer == dict(type="SGD", lr=1e-5, momentum=0.9)
+    with pytest.raises(ValueError, match="unknown experiment knob"):
+        build_config(tiny_cats, dict(learning_rate=1))
+
+
+def test_every_study_config_builds_a_model(tiny_cats):
+    """Each of the 34 configs builds through MMPose's registries and runs a forward pass."""
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+
+    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.engine.experiments import STUDY
+
+    init_default_scope("mmpose")
+    seen = set()
+    for exp in STUDY:
+        cfg = build_config(tiny_cats, exp.overrides)
+        key = (cfg.model.backbone.type, tuple(cfg.model.head.decoder.input_size))
+        if key in seen:
+            continue
+        seen.add(key)
+        model = MODELS.build(cfg.model).eval()
+        w, h = cfg.model.head.decoder.input_size
+        with torch.no_grad():
+            out = model(torch.zeros(1, 3, h, w), None, mode="tensor")
+        assert tuple(out.shape[-2:]) == tuple(cfg.model.head.decoder.heatmap_size)[::-1]
+        assert out.shape[1] == 17
+    assert len(seen) == 4  # resnet x {128, 192, 256} + hrnet at 256
+
+
+# ---------------------------------------------------------------- runs
+def _run(tiny_cats, results, **kw):
+    from catpose_lib.engine.sweep import run_block
+
+    kw.setdefault("overrides", QUICK)
+    kw.setdefault("budget", "smoke")
+    kw.setdefault("base", "baseline")
+    kw.setdefault("num_workers", 0)
+    kw.setdefault("verbose", False)
+    return run_block(kw.pop("block", "lr_batch"), tiny_cats, results, **kw)
+
+
+def test_smoke_run_result_then_skip(tiny_cats, tmp_path):
+    from catpose_lib.engine.results import load_block_results, study_table
+
+    results = _run(tiny_cats, tmp_path, experiments=[10])
+    (r,) = results
+    assert r["status"] == "finished", r.get("message")
+    assert len(r["history"]) == 2 and [h["epoch"] for h in r["history"]] == [1, 2]
+    for h in r["history"]:
+        assert 0.0 <= h["AP"] <= 1.0 and h["train_loss"] > 0 and h["lr"] > 0
+    assert r["final"]["epoch"] == 2 and r["best"]["AP"] == max(h["AP"] for h in r["history"])
+    assert r["base"]["name"] == "baseline" and r["budget"] == "smoke"
+    assert r["provenance"]["packages"]["mmpose"] == "1.3.2" and r["provenance"]["device"] == "cpu"
+    assert Path(r["checkpoint"]).exists()
+    saved = json.loads((tmp_path / "lr_batch" / "10_s0.json").read_text())
+    assert saved["key"] == r["key"] and saved["status"] == "finished"
+    assert (tmp_path / "lr_batch.csv").read_text().count("\n") == 2
+    again = _run(tiny_cats, tmp_path, experiments=[10])
+    assert again[0].get("skipped") and again[0]["key"] == r["key"]
+    table = study_table(load_block_results(tmp_path, "lr_batch"))
+    assert list(table.columns[:5]) == ["No.", "Policy", "Parameter", "Final mAP (epoch: mAP)",
+                                       "Best mAP (epoch: mAP)"]
+    assert table.iloc[0]["Final mAP (epoch: mAP)"] == f"2: {r['final']['AP']:.4f}"
+
+
+def test_lr_1e3_ends_as_not_converge_and_table_shows_it(tiny_cats, tmp_path):
+    from catpose_lib.engine.results import load_block_results, study_table
+
+    (r,) = _run(tiny_cats, tmp_path, experiments=[14], overrides=dict(QUICK, lr=1e3))
+    assert r["status"] == "not converge", (r["status"], r.get("message"))
+    table = study_table(load_block_results(tmp_path, "lr_batch"))
+    assert table.iloc[0]["Best mAP (epoch: mAP)"] == "not converge"
+
+
+def test_cuda_oom_is_a_status_and_the_sweep_goes_on(tiny_cats, tmp_path, monkeypatch):
+    from mmengine.runner import Runner
+
+    real_train = Runner.train
+    calls = []
+
+    def train_once_oom(self):
+        calls.append(1)
+        if len(calls) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_train(self)
+
+    monkeypatch.setattr(Runner, "train", train_once_oom)
+    first, second = _run(tiny_cats, tmp_path, experiments=[9, 10])
+    assert first["status"] == "CUDA out of memory"
+    assert second["status"] == "finished" and len(second["history"]) == 2
+
+
+def test_killed_run_resumes_to_the_same_epochs(tiny_cats, tmp_path):
+    """SIGKILL a real training process mid-run, run again: it resumes and finishes."""
+    cmd = [sys.executable, "-m", "catpose_lib", "run", "lr_batch", "--data", str(tiny_cats),
+           "--results", str(tmp_path), "--experiments", "10", "--budget", "0.02", "--base", "baseline",
+           "--workers", "0", "--set", "resnet_depth=18", "--set", "input_size=64",
+           "--set", "heatmap_size=16"]
+    # 150 epochs x 0.02 = 3 epochs
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    runs = tmp_path / "lr_batch" / "runs"
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(runs.glob("*/epoch_1.pth")):
+        assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "lr_batch" / "10_s0.json").exists()
+    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    r = json.loads((tmp_path / "lr_batch" / "10_s0.json").read_text())
+    assert r["status"] == "finished" and r["resumed"] is True
+    assert r["max_epochs"] == 3 and [h["epoch"] for h in r["history"]] == [1, 2, 3]
+
+
+def test_best_base_comes_from_previous_block(tiny_cats, tmp_path):
+    from catpose_lib.engine.sweep import resolve_base
+    from catpose_lib.errors import CatposeError
+
+    with pytest.raises(CatposeError, match="previous block 'lr_batch'"):
+        resolve_base("resolution", "best", tmp_path)
+    _run(tiny_cats, tmp_path, experiments=[10, 15])
+    base = resolve_base("resolution", "best", tmp_path)
+    assert base["name"] in ("10 (lr_batch)", "15 (lr_batch)")
+    assert base["overrides"]["epochs"] == 150 and base["overrides"]["resnet_depth"] == 18
+    (r,) = _run(tiny_cats, tmp_path, block="resolution", experiments=[22], base="best")
+    assert r["base"]["name"] == base["name"] and r["overrides"]["input_size"] == 64  # QUICK on top
+    assert r["overrides"]["lr"] in (1e-4, 5e-4)
+
+
+# ---------------------------------------------------------------- prediction and metric
+@pytest.fixture(scope="module")
+def trained_run(tiny_cats, tmp_path_factory):
+    results = tmp_path_factory.mktemp("results")
+    (r,) = _run(tiny_cats, results, experiments=[15], budget="0.02")
+    assert r["status"] == "finished", r.get("message")
+    return r
+
+
+def test_predict_writes_coco_results_for_test_boxes(tiny_cats, trained_run, tmp_path):
+    out = tmp_path / "result_keypoints.json"
+    proc = subprocess.run([sys.executable, "-m", "catpose_lib", "predict", trained_run["work_dir"],
+                           "--ann", str(tiny_cats / "annotations" / "test_info.json"), "--out", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = json.loads(out.read_text())
+    test_info = json.loads((tiny_cats / "annotations" / "test_info.json").read_text())
+    assert {r["image_id"] for r in records} == {a["image_id"] for a in test_info["annotations"]}
+    assert len(records) == len(test_info["annotations"])
+    for r in records:
+        assert set(r) == {"image_id", "category_id", "keypoints", "score"}
+        assert len(r["keypoints"]) == 17 * 3 and 0 <= r["score"] <= 1
+
+
+def test_cocometric_equals_cocoeval_directly(tiny_cats, trained_run, tmp_path):
+    """CocoMetric's AP on the val set equals xtcocotools' COCOeval run on the same predictions."""
+    import numpy as np
+    from xtcocotools.coco import COCO
+    from xtcocotools.cocoeval import COCOeval
+
+    from catpose_lib.engine.predict import build_model, predict_boxes
+    from catpose_lib.schemes import load_scheme
+
+    model = build_model(trained_run)
+    val = tiny_cats / "annotations" / "val.json"
+    records = predict_boxes(model, val)
+    pred_file = tmp_path / "val_preds.json"
+    pred_file.write_text(json.dumps(records))
+
+    gt = COCO(str(val))
+    dt = gt.loadRes(str(pred_file))
+    sigmas = np.array(load_scheme("cats17")["sigmas"])
+    ev = COCOeval(gt, dt, "keypoints", sigmas, use_area=True)
+    ev.params.useSegm = None
+    ev.evaluate(), ev.accumulate(), ev.summarize()
+    direct_ap = float(ev.stats[0])
+
+    from mmpose.evaluation.metrics import CocoMetric
+
+    metric = CocoMetric(ann_file=str(val), outfile_prefix=str(tmp_path / "m"))
+    metric.dataset_meta = load_scheme("cats17")
+    for rec, img_id in zip(records, [r["image_id"] for r in records]):
+        kpts = np.array(rec["keypoints"]).reshape(-1, 3)
+        metric.process([], [dict(
+            id=img_id, img_id=img_id, category_id=1,
+            pred_instances=dict(keypoints=kpts[None, :, :2], keypoint_scores=kpts[None, :, 2],
+                                bbox_scores=np.ones(1)),
+            gt_instances=dict(), raw_ann_info=[])])
+    ap = metric.compute_metrics(metric.results)["AP"]
+    assert ap == pytest.approx(direct_ap, abs=1e-9)
+    assert ap == pytest.approx(trained_run["final"]["AP"], abs=0.02)
+
+
+# ---------------------------------------------------------------- weight initialisation
+def test_pretrained_local_checkpoint_changes_backbone(tiny_cats, tmp_path):
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+
+    from catpose_lib.compat import checkpoint_loading
+    from catpose_lib.engine.config_builder import build_config
+
+    checkpoint_loading.install()
+    init_default_scope("mmpose")
+    torch.manual_seed(1)
+    donor = MODELS.build(build_config(tiny_cats, QUICK).model).backbone
+    weights = tmp_path / "resnet18_local.pth"
+    torch.save(donor.state_dict(), weights)  # a plain state dict, like torchvision's files
+
+    torch.manual_seed(2)
+    plain = MODELS.build(build_config(tiny_cats, QUICK).model)
+    plain.init_weights()
+    torch.manual_seed(2)
+    model = MODELS.build(build_config(tiny_cats, dict(QUICK, pretrained=str(weights))).model)
+    model.init_weights()
+    key = "conv1.weight"
+    assert not torch.equal(plain.backbone.state_dict()[key], model.backbone.state_dict()[key])
+    assert torch.equal(model.backbone.state_dict()[key], donor.state_dict()[key])
+
+
+def test_transfer_from_an_earlier_run(tiny_cats, trained_run, tmp_path):
+    """init_from starts a run from a previous run's checkpoint (trained on synthetic cats)."""
+    (r,) = _run(tiny_cats, tmp_path, experiments=[10],
+                overrides=dict(QUICK, init_from=trained_run["checkpoint"], lr=1e-12))
+    assert r["status"] == "finished", r.get("message")
+    donor = torch.load(trained_run["checkpoint"], weights_only=False)["state_dict"]
+    after = torch.load(r["checkpoint"], weights_only=False)["state_dict"]
+    for key in ("backbone.conv1.weight", "head.final_layer.weight"):
+        assert torch.allclose(donor[key], after[key], atol=1e-6), key
