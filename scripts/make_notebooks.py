@@ -12,18 +12,18 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
 COMMON_PARAMETERS = '''\
-data_root = ""           # dataset root (course layout); "" = synthetic cats generated into ~/.cache/catpose
-scheme = None            # None = the dataset's own keypoint scheme (cats17 / animalpose20)
-budget = "full"          # "full" = the reference study's epochs; "smoke"; or a fraction such as 0.05
+data_root = ""           # dataset root in the course layout, empty for the synthetic cats
+scheme = None            # keypoint scheme cats17 or animalpose20, None for the dataset own
+budget = "full"          # full is the reference study epochs, smoke, or a fraction such as 0.05
 seeds = [0]              # several seeds give error bars and a noise estimate
-device = "auto"          # auto | cpu | cuda
-experiments = []         # [] = every run of the block, else a subset of run numbers
-base = "best"            # "best" = best run of the previous block; "baseline"
+device = "auto"          # auto, cpu or cuda
+experiments = []         # run numbers of the block, empty for all
+base = "best"            # best run of the previous block, or baseline
 results_dir = "results"  # relative paths are relative to the project root
-figures_dir = "figures"
-overrides = {}           # knobs applied to every run, e.g. {"resnet_depth": 18} for a quick look
-synthetic = {}           # synthetic-data parameters when data_root is "", e.g. {"n_train": 200}
-num_workers = None       # dataloader workers (None = config default)
+figures_dir = "figures"  # figures go to figures_dir/NN_block
+overrides = {}           # knobs applied to every run, e.g. resnet_depth 18 for a quick look
+synthetic = {}           # synthetic data parameters when data_root is empty, e.g. n_train
+num_workers = None       # dataloader workers, None for the config default
 '''
 
 BLOCKS = {
@@ -84,7 +84,7 @@ def dataset_notebook():
         new_markdown_cell("# 00 — Dataset analysis\n\nImages and instances per split, instances per "
                           "image, box sizes, per-keypoint labelled rate, and sample images with "
                           "skeletons."),
-        _parameters_cell('data_root = ""           # "" = synthetic cats generated into ~/.cache/catpose\n'
+        _parameters_cell('data_root = ""           # dataset root, empty for the synthetic cats\n'
                          'scheme = None\nresults_dir = "results"\nfigures_dir = "figures"\n'
                          'synthetic = {}\nn_samples = 8\n'),
         new_code_cell("from IPython.display import Image, display\n\n"
@@ -104,7 +104,7 @@ def final_notebook():
                           "model, keypoint overlays (baseline vs final), failure cases, per-keypoint "
                           "error, model complexity and runtime, and the test-set "
                           "`result_keypoints.json`."),
-        _parameters_cell(COMMON_PARAMETERS + 'final = "best"          # "best" = best finished run of the study, or a run number\n'
+        _parameters_cell(COMMON_PARAMETERS + 'final = "best"           # best finished run of the study, or a run number\n'
                          'n_overlays = 4\nn_failures = 6\n'),
         new_code_cell("from IPython.display import Image, Markdown, display\n\n"
                       "from catpose_lib.report.final_report import run_final_report\n"

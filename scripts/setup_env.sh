@@ -76,8 +76,9 @@ fi
 # its real requirements are listed in requirements/base.txt.
 "${PIP[@]}" install -q --no-deps "mmpose==$MMPOSE_VERSION"
 
-# the project itself (editable)
+# the project itself (editable), and a Jupyter kernel of this environment for papermill/JupyterLab
 "${PIP[@]}" install -q --no-deps -e .
+"$PY" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (catpose)" >/dev/null
 
 "$PY" -c "import mmpose.models, mmcv.ops, mmdet, catpose_lib; import torch, mmcv, mmengine, mmpose; print('[setup] ok: torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmengine', mmengine.__version__, 'mmdet', mmdet.__version__, 'mmpose', mmpose.__version__, 'catpose', catpose_lib.__version__)"
 echo "[setup] done in $(( $(date +%s) - t0 )) s"

@@ -154,10 +154,13 @@ def plot_samples(root, split="train", n=8, seed=0, out=None, *, cols=4):
     """Draw ``n`` random images of ``split`` (seeded) with boxes and skeletons; a matplotlib Figure.
 
     Drawing is MMPose's ``PoseLocalVisualizer`` with the scheme's metainfo (keypoint and
-    link colours, skeleton); matplotlib only lays the drawn images out in a grid.  Saves a
+    link colours, skeleton); matplotlib only lays the drawn images out in a grid.  The
+    visualizer runs with ``backend="matplotlib"``: MMPose 1.3.2's opencv backend calls
+    ``int(np.array([r]))`` when drawing keypoints, a TypeError with NumPy >= 2.4.  Saves a
     PNG to ``out`` when given.  Unlabelled keypoints (v = 0) are not drawn.
     """
     import random
+    import warnings
 
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
     import numpy as np
@@ -175,7 +178,8 @@ def plot_samples(root, split="train", n=8, seed=0, out=None, *, cols=4):
     for ann in data["annotations"]:
         by_img.setdefault(ann["image_id"], []).append(ann)
 
-    vis = PoseLocalVisualizer(name=f"catpose_plot_samples_{id(data)}", line_width=2, radius=3)
+    vis = PoseLocalVisualizer(name=f"catpose_plot_samples_{id(data)}", line_width=2, radius=3,
+                              backend="matplotlib")
     vis.set_dataset_meta(_dataset_meta(data, k))
 
     cols = max(1, min(cols, len(chosen) or 1))
@@ -198,8 +202,10 @@ def plot_samples(root, split="train", n=8, seed=0, out=None, *, cols=4):
                 inst.keypoints_visible = (kp[..., 2] > 0).astype(np.float32)
         sample = PoseDataSample()
         sample.gt_instances = inst
-        drawn = vis.add_datasample(img["file_name"], rgb, sample, draw_gt=True, draw_pred=False,
-                                   draw_bbox=True, show=False)
+        with warnings.catch_warnings():  # mmengine warns for every box touching the image border
+            warnings.filterwarnings("ignore", message=".*out of bounds.*")
+            drawn = vis.add_datasample(img["file_name"], rgb, sample, draw_gt=True, draw_pred=False,
+                                       draw_bbox=True, show=False)
         ax.imshow(drawn)
         ax.set_title(f"{img['file_name']} ({len(anns)} inst.)", fontsize=8)
     fig.suptitle(f"{root.name}: {split}, {len(chosen)} of {len(images)} images", fontsize=10)

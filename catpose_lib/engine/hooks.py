@@ -11,6 +11,7 @@ from mmengine.registry import HOOKS
 from catpose_lib.data.layout import atomic_write_text
 
 HISTORY_FILE = "history.jsonl"
+PENDING_FILE = "train_epoch.json"  # the last finished train epoch's stats, until validated
 
 
 class NotConvergeError(RuntimeError):
@@ -70,6 +71,12 @@ class StudyHistoryHook(Hook):
         history = [h for h in read_history(runner.work_dir) if h['epoch'] <= runner.epoch]
         self._write(runner, history)
         self._reset_epoch()
+        # A run killed between its epoch checkpoint and that epoch's validation resumes
+        # after the checkpoint: validate that epoch now so the history has no hole.
+        last = history[-1]['epoch'] if history else 0
+        if runner.epoch > last and runner.val_loop is not None:
+            self._pending = self._read_pending(runner)
+            runner.val_loop.run()
 
     def before_train_epoch(self, runner):
         self._reset_epoch()
@@ -82,10 +89,29 @@ class StudyHistoryHook(Hook):
 
     def after_train_epoch(self, runner):
         self.train_seconds = time.perf_counter() - self.epoch_start
+        self._pending = dict(epoch=runner.epoch, loss_sum=self.loss_sum, loss_n=self.loss_n,
+                             samples=self.samples, train_seconds=self.train_seconds)
+        from mmengine.dist import is_main_process
+
+        if is_main_process():  # survives a kill before this epoch's validation
+            atomic_write_text(Path(runner.work_dir) / PENDING_FILE, json.dumps(self._pending))
+
+    @staticmethod
+    def _read_pending(runner):
+        path = Path(runner.work_dir) / PENDING_FILE
+        try:
+            pending = json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        return pending if pending.get('epoch') == runner.epoch else None
 
     def after_val_epoch(self, runner, metrics=None):
         metrics = metrics or {}
-        seconds = getattr(self, 'train_seconds', time.perf_counter() - self.epoch_start)
+        pending = getattr(self, '_pending', None)
+        if pending and pending.get('epoch') == runner.epoch:
+            self.loss_sum, self.loss_n = pending['loss_sum'], pending['loss_n']
+            self.samples, self.train_seconds = pending['samples'], pending['train_seconds']
+        seconds = getattr(self, 'train_seconds', None) or (time.perf_counter() - self.epoch_start)
         record = dict(
             epoch=runner.epoch,
             AP=metrics.get('coco/AP'), AP50=metrics.get('coco/AP .5'),

@@ -157,7 +157,7 @@ def apply_overrides(cfg, overrides: dict):
             cfg.model.head.deconv_kernel_sizes = None
         elif o['backbone'] != 'resnet50':
             raise ValueError(f"backbone must be 'resnet50' or 'hrnet_w32', not {o['backbone']!r}")
-    if 'resnet_depth' in o:
+    if 'resnet_depth' in o and cfg.model.backbone.type == 'ResNet':  # no-op for HRNet runs
         depth = int(o['resnet_depth'])
         cfg.model.backbone.depth = depth
         cfg.model.head.in_channels = 512 if depth < 50 else 2048

@@ -37,6 +37,15 @@ def build_model(result, device="cpu"):
     return init_model(cfg, result["checkpoint"], device=device)
 
 
+def instance_score(keypoint_scores, bbox_score=1.0, keypoint_score_thr=0.2) -> float:
+    """The instance score as MMPose's CocoMetric computes it (score_mode 'bbox_keypoint'):
+    box score x mean of the keypoint scores above the threshold (0 when none is)."""
+    import numpy as np
+
+    valid = keypoint_scores > keypoint_score_thr
+    return float(bbox_score * (keypoint_scores[valid].mean() if valid.any() else 0.0))
+
+
 def predict_boxes(model, ann_file, image_root=None, flip_test=True, batch_size=32):
     """Top-down inference on every box of ``ann_file``; returns COCO result records."""
     import numpy as np
@@ -67,8 +76,8 @@ def predict_boxes(model, ann_file, image_root=None, flip_test=True, batch_size=3
             scores = sample.pred_instances.keypoint_scores[0]
             flat = np.concatenate([kpts, scores[:, None]], axis=1).reshape(-1)
             records.append(dict(image_id=img["id"], category_id=ann.get("category_id", 1),
-                                keypoints=[round(float(v), 3) for v in flat],
-                                score=float(np.mean(scores) * ann.get("score", 1.0))))
+                                keypoints=[round(float(v), 4) for v in flat],
+                                score=instance_score(scores, ann.get("score", 1.0))))
     return records
 
 

@@ -84,10 +84,20 @@ def _per_keypoint_figure(table, out):
 
 def model_complexity(model, input_size):
     """Parameters and FLOPs of one forward pass (mmengine's analysis tools)."""
+    import torch
     from mmengine.analysis import get_model_complexity_info
 
+    class TensorForward(torch.nn.Module):  # as mmpose's get_flops tool: backbone + head only
+        def __init__(self, pose_model):
+            super().__init__()
+            self.pose_model = pose_model
+
+        def forward(self, x):
+            return self.pose_model._forward(x)
+
     w, h = input_size
-    info = get_model_complexity_info(model, input_shape=(3, h, w), show_table=False, show_arch=False)
+    info = get_model_complexity_info(TensorForward(model).eval(), input_shape=(3, h, w),
+                                     show_table=False, show_arch=False)
     return dict(params=int(info["params"]), flops=int(info["flops"]),
                 params_str=info["params_str"], flops_str=info["flops_str"])
 

@@ -10,8 +10,9 @@ _counter = itertools.count()
 def _visualizer(meta):
     from mmpose.visualization import PoseLocalVisualizer
 
+    # backend matplotlib: the opencv backend of mmpose 1.3.2 breaks on numpy 2 (int() of a 1-d array)
     vis = PoseLocalVisualizer(name=f"catpose_overlay_{next(_counter)}", line_width=2, radius=3,
-                              kpt_color=None, link_color=None)
+                              backend="matplotlib")
     vis.set_dataset_meta(meta)
     return vis
 
