@@ -19,6 +19,7 @@ COMMANDS = {
     "run": "run",
     "table": "table",
     "predict": "predict",
+    "compact": "compact",
 }
 
 

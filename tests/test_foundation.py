@@ -57,8 +57,11 @@ def test_loss_decreases_on_a_fixed_batch(tiny_cats, tmp_path):
     from mmpose.registry import MODELS
 
     init_default_scope("mmpose")
+    import numpy as np
+
     cfg = _cfg(tiny_cats, tmp_path, epochs=1)
     torch.manual_seed(0)
+    np.random.seed(0)  # the pipeline's random transforms draw from numpy's global state
     model = MODELS.build(cfg.model)
     model.init_weights()
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
@@ -66,7 +69,7 @@ def test_loss_decreases_on_a_fixed_batch(tiny_cats, tmp_path):
     optim = torch.optim.Adam(model.parameters(), lr=1e-3)
     losses = []
     model.train()
-    for _ in range(15):
+    for _ in range(30):
         data = model.data_preprocessor(copy.copy(batch), training=True)
         loss_dict = model(**data, mode="loss")
         loss = sum(v for k, v in loss_dict.items() if "loss" in k)
@@ -75,8 +78,9 @@ def test_loss_decreases_on_a_fixed_batch(tiny_cats, tmp_path):
         optim.step()
         losses.append(float(loss))
     assert all(math.isfinite(v) for v in losses)
-    assert losses[-1] < 0.7 * losses[0], losses
-    assert sum(losses[-3:]) < sum(losses[:3])
+    first, last = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
+    assert last < 0.6 * first, losses
+    assert min(losses[-5:]) < min(losses[:5])
 
 
 def _train(cfg):

@@ -1,0 +1,106 @@
+"""Speed options: decoded-image cache identity, CPU bf16 autocast + channels-last, and the
+distributed runner (2 processes, gloo, CPU)."""
+import copy
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import QUICK, REPO
+
+
+def _dataset(cfg):
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import DATASETS
+
+    init_default_scope("mmpose")
+    return DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
+
+
+def _sample(dataset, i, seed):
+    np.random.seed(seed)  # the random transforms draw from numpy's global generator
+    out = dataset[i]
+    return out["inputs"].clone(), out["data_samples"]
+
+
+def test_image_cache_gives_identical_pipeline_outputs(tiny_cats):
+    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.engine.image_cache import _CACHE, clear_cache, use_image_cache
+
+    cfg = build_config(tiny_cats)
+    cached_cfg = copy.deepcopy(cfg)
+    assert use_image_cache(cached_cfg, tiny_cats, "auto")  # tiny data fits the default budget
+    assert cached_cfg.train_dataloader.dataset.pipeline[0]["type"] == "CachedLoadImage"
+    clear_cache()
+    plain, cached = _dataset(cfg), _dataset(cached_cfg)
+    n = len(plain)
+    for epoch in range(2):  # epoch 0 fills the cache, epoch 1 reads from it
+        for i in range(n):
+            a_inputs, a_samples = _sample(plain, i, seed=100 * epoch + i)
+            b_inputs, b_samples = _sample(cached, i, seed=100 * epoch + i)
+            assert torch.equal(a_inputs, b_inputs), (epoch, i)
+            assert np.array_equal(a_samples.gt_instances.keypoints, b_samples.gt_instances.keypoints)
+            assert torch.equal(a_samples.gt_fields.heatmaps, b_samples.gt_fields.heatmaps)
+    assert len(_CACHE) == len({plain.get_data_info(i)["img_path"] for i in range(n)})
+    # a budget the data does not fit keeps the plain loader
+    small = copy.deepcopy(cfg)
+    assert not use_image_cache(small, tiny_cats, "auto", budget_mb=0.01)
+    assert small.train_dataloader.dataset.pipeline[0]["type"] == "LoadImage"
+    clear_cache()
+
+
+def test_cpu_bf16_and_channels_last_run(tiny_cats, tmp_path):
+    from catpose_lib.engine.precision import cpu_bf16_supported
+    from catpose_lib.engine.sweep import run_block
+
+    if not cpu_bf16_supported():
+        pytest.skip("this CPU has no native bf16 (AVX512-BF16 / AMX)")
+    (r,) = run_block("lr_batch", tiny_cats, tmp_path, experiments=[10], budget="smoke", base="baseline",
+                     overrides=QUICK, num_workers=0, verbose=False, precision="bf16", channels_last=True)
+    assert r["status"] == "finished", r.get("message")
+    assert r["speed"] == dict(precision="bf16", channels_last=True, image_cache=True)
+    assert all(np.isfinite(h["train_loss"]) for h in r["history"])
+
+
+def test_cpu_amp_wrapper_autocasts_to_bf16():
+    from catpose_lib.engine.precision import CPUAmpOptimWrapper
+
+    model = torch.nn.Linear(4, 4)
+    wrapper = CPUAmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+    with wrapper.optim_context(model):
+        out = model(torch.randn(2, 4))
+    assert out.dtype == torch.bfloat16
+    loss = out.float().pow(2).mean()
+    before = model.weight.detach().clone()
+    wrapper.update_params(loss)
+    assert not torch.equal(before, model.weight)
+
+
+def _cli(results, extra, data):
+    return [sys.executable, "-m", "catpose_lib", "run", "lr_batch", "--data", str(data), "--results",
+            str(results), "--experiments", "10", "--budget", "smoke", "--base", "baseline", "--device", "cpu",
+            "--workers", "0", "--set", "resnet_depth=18", "--set", "input_size=64", "--set",
+            "heatmap_size=16", "--quiet", *extra]
+
+
+def test_two_process_gloo_run_matches_single_process(tiny_cats, tmp_path):
+    single = subprocess.run(_cli(tmp_path / "single", [], tiny_cats), cwd=REPO, capture_output=True,
+                            text=True, timeout=600)
+    assert single.returncode == 0, single.stderr[-3000:]
+    dist = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--master_port", "29517", "-m", "catpose_lib"]
+                          + _cli(tmp_path / "dist", ["--launcher", "pytorch"], tiny_cats)[3:],
+                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert dist.returncode == 0, dist.stdout[-3000:] + dist.stderr[-3000:]
+    a = json.loads((tmp_path / "single" / "lr_batch" / "10_s0.json").read_text())
+    b = json.loads((tmp_path / "dist" / "lr_batch" / "10_s0.json").read_text())
+    assert a["status"] == b["status"] == "finished"
+    assert a["world_size"] == 1 and b["world_size"] == 2 and b["launcher"] == "pytorch"
+    assert set(a) == set(b)
+    assert [h["epoch"] for h in a["history"]] == [h["epoch"] for h in b["history"]] == [1, 2]
+    assert [set(h) for h in a["history"]] == [set(h) for h in b["history"]]
+    for h in b["history"]:
+        assert 0 <= h["AP"] <= 1 and h["train_loss"] > 0
