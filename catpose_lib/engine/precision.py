@@ -24,8 +24,21 @@ class CPUAmpOptimWrapper(OptimWrapper):
 
     @contextlib.contextmanager
     def optim_context(self, model):
-        with super().optim_context(model), torch.autocast("cpu", dtype=self.cast_dtype):
-            yield
+        # The heatmaps leave autocast as fp32: MMPose's head computes its accuracy with
+        # numpy, which has no bfloat16, and the MSE loss is better in fp32 anyway.
+        head = getattr(getattr(model, "module", model), "head", None)
+        final = getattr(head, "final_layer", None)
+        handle = final.register_forward_hook(_to_float32) if isinstance(final, torch.nn.Module) else None
+        try:
+            with super().optim_context(model), torch.autocast("cpu", dtype=self.cast_dtype):
+                yield
+        finally:
+            if handle is not None:
+                handle.remove()
+
+
+def _to_float32(module, inputs, output):
+    return output.float() if torch.is_tensor(output) else output
 
 
 @HOOKS.register_module(force=True)

@@ -73,7 +73,9 @@ def execute(req: RunRequest) -> dict:
 
     speed = apply_speed_options(cfg, device, req.precision, req.channels_last)
     speed["image_cache"] = use_image_cache(cfg, req.data_root, req.image_cache)
-    cfg.launcher = req.launcher
+    from catpose_lib.engine.distributed import configure_distributed
+
+    configure_distributed(cfg, req.launcher, device)
     key = run_key(cfg, data_fingerprint(req.data_root), req.seed)
     previous = read_result(out_path)
     if previous and previous.get("key") == key and previous.get("status") in KEPT_STATUSES:
