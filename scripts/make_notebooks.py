@@ -24,6 +24,8 @@ figures_dir = "figures"  # figures go to figures_dir/NN_block
 overrides = {}           # knobs applied to every run, e.g. resnet_depth 18 for a quick look
 synthetic = {}           # synthetic data parameters when data_root is empty, e.g. n_train
 num_workers = None       # dataloader workers, None for the config default
+precision = "fp32"       # fp32, bf16 or auto, mixed precision autocast
+channels_last = False    # channels-last memory format
 '''
 
 BLOCKS = {
@@ -67,7 +69,7 @@ def block_notebook(stem, block, title, text):
         new_code_cell(f"report = run_block_report(\n    {block!r}, data_root=data_root, scheme=scheme, "
                       "budget=budget, seeds=seeds, device=device,\n    experiments=experiments or None, "
                       "base=base, results_dir=project_path(results_dir),\n    figures_dir=project_path(figures_dir), "
-                      "overrides=overrides, synthetic=synthetic,\n    num_workers=num_workers)"),
+                      "overrides=overrides, synthetic=synthetic,\n    num_workers=num_workers, precision=precision, channels_last=channels_last)"),
         new_markdown_cell("## Results (reference-style table)"),
         new_code_cell("print(f\"data: {report['data_root']}   base: {report['base']['name']} \"\n"
                       "      f\"(mAP {report['base_AP']})\")\nreport['table']"),
@@ -112,7 +114,7 @@ def final_notebook():
                       "report = run_final_report(data_root=data_root, scheme=scheme, budget=budget, seeds=seeds,\n"
                       "    device=device, results_dir=project_path(results_dir), figures_dir=project_path(figures_dir),\n"
                       "    overrides=overrides, synthetic=synthetic, final=final, n_overlays=n_overlays,\n"
-                      "    n_failures=n_failures, num_workers=num_workers)"),
+                      "    n_failures=n_failures, num_workers=num_workers, precision=precision,\n    channels_last=channels_last)"),
         new_markdown_cell("## The path from baseline to final"),
         new_code_cell("display(report['path_table'])\ndisplay(Image(filename=str(report['figures']['path'])))"),
         new_markdown_cell("## Baseline vs final on the same validation images"),

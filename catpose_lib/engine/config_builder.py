@@ -44,7 +44,10 @@ def build_config(data_root, overrides=None, scheme=None, budget="full", seed=0,
     scheme = scheme or infer_scheme(data_root)
     if scheme not in SCHEME_NAMES:
         raise ValueError(f"unknown scheme {scheme!r}")
+    import catpose_lib.engine.registered  # noqa: F401  (hooks, transforms, wrappers)
+
     cfg = Config.fromfile(str(BASELINE_CONFIG))
+    cfg.custom_imports = dict(imports=["catpose_lib.engine.registered"], allow_failed_imports=False)
     metainfo = dict(from_file=scheme_file(scheme))
     n_kpt = {"cats17": 17, "animalpose20": 20}[scheme]
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):

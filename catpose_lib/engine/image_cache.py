@@ -68,6 +68,8 @@ def use_image_cache(cfg, data_root, cache="auto", budget_mb=DEFAULT_BUDGET_MB) -
     enabled = cache is True or (cache == "auto" and decoded_size_mb(data_root) <= budget_mb)
     if enabled:
         for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+            if not loader:
+                continue
             for t in loader.dataset.pipeline:
                 if t["type"] == "LoadImage":
                     t["type"] = "CachedLoadImage"

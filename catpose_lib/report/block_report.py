@@ -12,7 +12,8 @@ from catpose_lib.report.block_summary import block_verdict
 
 def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
                      experiments=None, base="best", results_dir="results", figures_dir="figures",
-                     overrides=None, synthetic=None, num_workers=None, verbose=True) -> dict:
+                     overrides=None, synthetic=None, num_workers=None, verbose=True,
+                     precision="fp32", channels_last=False) -> dict:
     """Run a block (skipping finished runs) and render its table, figures and verdict.
 
     With ``base='baseline'`` the baseline itself is run too (same budget and seeds), so the
@@ -21,7 +22,7 @@ def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,)
     block = resolve_block(block)
     root = resolve_data_root(data_root, **(synthetic or {}))
     common = dict(budget=budget, device=device, scheme=scheme, num_workers=num_workers,
-                  verbose=verbose)
+                  verbose=verbose, precision=precision, channels_last=channels_last)
     base_info = resolve_base(block, base, results_dir)
     base_ap = base_info.get("best_AP")
     base_results = []

@@ -116,7 +116,8 @@ def inference_speed(model, ann_file, flip_test, repeats=1):
 
 def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
                      results_dir="results", figures_dir="figures", overrides=None, synthetic=None,
-                     final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True) -> dict:
+                     final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True,
+                     precision="fp32", channels_last=False) -> dict:
     import pandas as pd
 
     from catpose_lib.data.layout import atomic_write_json
@@ -131,7 +132,8 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     figures_dir.mkdir(parents=True, exist_ok=True)
     baseline_results = run_baseline(root, results_dir, seeds=seeds, budget=budget, device=device,
                                     scheme=scheme, common_overrides=dict(overrides or {}),
-                                    num_workers=num_workers, verbose=verbose)
+                                    num_workers=num_workers, verbose=verbose, precision=precision,
+                                    channels_last=channels_last)
     path_table, candidates = study_path(results_dir, baseline_results)
     if final == "best":
         final_runs = max(candidates, key=_mean_best)

@@ -1,0 +1,3 @@
+"""Import the modules that register catpose's hooks, transforms, optim and model wrappers
+in mmengine/MMPose registries (configs name this module in ``custom_imports``)."""
+from catpose_lib.engine import distributed, hooks, image_cache, precision  # noqa: F401
