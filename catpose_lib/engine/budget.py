@@ -32,4 +32,6 @@ def apply_budget(cfg, budget) -> None:
     set_epochs(cfg, new_epochs)
     for sched in cfg.param_scheduler:
         if sched['type'] == 'LinearLR' and not sched.get('by_epoch', True):
-            sched['end'] = max(1, round(sched['end'] * f))
+            # at least 2 iterations: mmengine's LinearLR with end - begin == 1 applies its start
+            # factor once and never steps back, leaving the lr at start_factor x lr for good
+            sched['end'] = max(2, round(sched['end'] * f))

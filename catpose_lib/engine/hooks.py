@@ -14,6 +14,11 @@ HISTORY_FILE = "history.jsonl"
 PENDING_FILE = "train_epoch.json"  # the last finished train epoch's stats, until validated
 
 
+def _loss_value(outputs) -> float:
+    loss = (outputs or {}).get('loss', float('nan'))
+    return float(loss.detach()) if hasattr(loss, 'detach') else float(loss)
+
+
 class NotConvergeError(RuntimeError):
     """The training loss became non-finite or exploded."""
 
@@ -37,7 +42,7 @@ class DivergenceGuardHook(Hook):
         self.first_loss = None
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        loss = float((outputs or {}).get('loss', float('nan')))
+        loss = _loss_value(outputs)
         if not math.isfinite(loss):
             raise NotConvergeError(f"loss is {loss} at iteration {runner.iter + 1}")
         if self.first_loss is None:
@@ -82,15 +87,17 @@ class StudyHistoryHook(Hook):
         self._reset_epoch()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        self.loss_sum += float((outputs or {}).get('loss', float('nan')))
+        self.loss_sum += _loss_value(outputs)
         self.loss_n += 1
+        self.train_lr = float(runner.optim_wrapper.get_lr()['lr'][0])
         if data_batch is not None:
             self.samples += len(data_batch['data_samples'])
 
     def after_train_epoch(self, runner):
         self.train_seconds = time.perf_counter() - self.epoch_start
         self._pending = dict(epoch=runner.epoch, loss_sum=self.loss_sum, loss_n=self.loss_n,
-                             samples=self.samples, train_seconds=self.train_seconds)
+                             samples=self.samples, train_seconds=self.train_seconds,
+                             lr=getattr(self, 'train_lr', None))
         from mmengine.dist import is_main_process
 
         if is_main_process():  # survives a kill before this epoch's validation
@@ -111,13 +118,14 @@ class StudyHistoryHook(Hook):
         if pending and pending.get('epoch') == runner.epoch:
             self.loss_sum, self.loss_n = pending['loss_sum'], pending['loss_n']
             self.samples, self.train_seconds = pending['samples'], pending['train_seconds']
+            self.train_lr = pending.get('lr')
         seconds = getattr(self, 'train_seconds', None) or (time.perf_counter() - self.epoch_start)
         record = dict(
             epoch=runner.epoch,
             AP=metrics.get('coco/AP'), AP50=metrics.get('coco/AP .5'),
             AP75=metrics.get('coco/AP .75'), AR=metrics.get('coco/AR'),
             train_loss=(self.loss_sum / self.loss_n) if self.loss_n else None,
-            lr=float(runner.optim_wrapper.get_lr()['lr'][0]),
+            lr=getattr(self, 'train_lr', None),  # at the epoch's last training iteration
             train_seconds=round(seconds, 3),
             samples_per_s=round(self.samples / seconds, 3) if seconds > 0 and self.samples else None,
         )
@@ -131,7 +139,7 @@ class StudyHistoryHook(Hook):
             loss = record['train_loss']
             print(f"[{self.label}] epoch {runner.epoch}/{runner.max_epochs}  "
                   f"AP {ap if ap is None else f'{ap:.4f}'}  "
-                  f"loss {loss if loss is None else f'{loss:.3g}'}  lr {record['lr']:.3g}  "
+                  f"loss {loss if loss is None else f'{loss:.3g}'}  lr {record['lr'] or 0:.3g}  "
                   f"{seconds:.1f} s", flush=True)
 
     @staticmethod

@@ -104,7 +104,7 @@ def apply_overrides(cfg, overrides: dict):
         if int(o['warmup_iters']) <= 0:
             cfg.param_scheduler = [s for s in cfg.param_scheduler if s['type'] != 'LinearLR']
         else:
-            warmup['end'] = int(o['warmup_iters'])
+            warmup['end'] = max(2, int(o['warmup_iters']))  # see budget.apply_budget
     if 'warmup_ratio' in o:
         warmup['start_factor'] = float(o['warmup_ratio'])
     if o.get('lr_policy', 'step') == 'cosine':

@@ -107,8 +107,9 @@ def execute(req: RunRequest) -> dict:
         launcher=req.launcher,
         provenance=provenance(device))
     if req.verbose:
+        extra = f", overrides for every run {req.common_overrides}" if req.common_overrides else ""
         print(f"[{exp.block} {name}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
-              f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget})", flush=True)
+              f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget}{extra})", flush=True)
     status, message = _train(cfg, device)
     history = _read_history(work_dir)
     result.update(summarise_history(history))

@@ -61,6 +61,10 @@ def run_block(block, data_root, results_dir, experiments=None, budget="full", se
 def run_baseline(data_root, results_dir, **kwargs) -> list:
     """The baseline alone, stored as block 'baseline' (run 00)."""
     seeds = kwargs.pop("seeds", (0,))
+    if kwargs.pop("check_data", True):
+        from catpose_lib.data.validate import check_dataset
+
+        check_dataset(data_root, scheme=kwargs.get("scheme"))
     results = []
     for seed in seeds:
         req = RunRequest(experiment=BASELINE, data_root=str(data_root), results_dir=str(results_dir),
