@@ -1,6 +1,6 @@
 """Budgets: ``full`` = the reference study's epochs, ``smoke`` = a tiny run for tests, or a
 fraction that scales epochs, LR steps and warm-up together."""
-from catpose_lib.engine.overrides import set_epochs
+from catpose_lib.engine.overrides import set_epochs, set_warmup_iters
 
 SMOKE_EPOCHS = 2
 
@@ -32,6 +32,4 @@ def apply_budget(cfg, budget) -> None:
     set_epochs(cfg, new_epochs)
     for sched in cfg.param_scheduler:
         if sched['type'] == 'LinearLR' and not sched.get('by_epoch', True):
-            # at least 2 iterations: mmengine's LinearLR with end - begin == 1 applies its start
-            # factor once and never steps back, leaving the lr at start_factor x lr for good
-            sched['end'] = max(2, round(sched['end'] * f))
+            set_warmup_iters(sched, round((sched['end'] - sched.get('begin', 0)) * f))

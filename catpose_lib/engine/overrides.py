@@ -104,7 +104,7 @@ def apply_overrides(cfg, overrides: dict):
         if int(o['warmup_iters']) <= 0:
             cfg.param_scheduler = [s for s in cfg.param_scheduler if s['type'] != 'LinearLR']
         else:
-            warmup['end'] = max(2, int(o['warmup_iters']))  # see budget.apply_budget
+            set_warmup_iters(warmup, int(o['warmup_iters']))
     if 'warmup_ratio' in o:
         warmup['start_factor'] = float(o['warmup_ratio'])
     if o.get('lr_policy', 'step') == 'cosine':
@@ -166,6 +166,13 @@ def apply_overrides(cfg, overrides: dict):
     if o.get('init_from'):
         cfg.load_from = str(o['init_from'])
     return cfg
+
+
+def set_warmup_iters(warmup: dict, iters: int) -> None:
+    """Set a LinearLR warm-up's length, at least 2 iterations: mmengine's LinearLR with
+    end - begin == 1 applies its start factor once and never steps back, leaving the lr at
+    start_factor x lr for the whole run."""
+    warmup['end'] = warmup.get('begin', 0) + max(2, int(iters))
 
 
 def set_epochs(cfg, epochs: int) -> None:

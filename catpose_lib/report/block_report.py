@@ -32,7 +32,7 @@ def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,)
         done = [r["best"]["AP"] for r in base_results if r.get("best")]
         base_ap = sum(done) / len(done) if done else None
     results = run_block(block, root, results_dir, experiments=experiments, seeds=seeds, base=base,
-                        overrides=overrides, **common)
+                        overrides=overrides, check_data=not base_results, **common)  # checked once
     figures_dir = Path(figures_dir)
     figure_paths = save_block_figures(results, figures_dir, f"{BLOCK_NUMBERS[block]}_{block}", base_ap)
     return dict(block=block, data_root=str(root), base=base_info, base_AP=base_ap,

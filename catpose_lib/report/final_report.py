@@ -177,9 +177,7 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
 
     complexity_rows = []
     for name, run in (("baseline", baseline_run), ("final", final_run)):
-        from catpose_lib.engine.config_builder import build_config
-
-        cfg = build_config(run["data_root"], run["overrides"], scheme=run["scheme"], budget=run["budget"])
+        cfg = models[name].cfg  # the resolved config init_model attached to the model
         info = model_complexity(models[name], cfg.model.head.decoder.input_size)
         complexity_rows.append(dict(
             model=f"{name} (run {run['no']:02d})", input=f"{cfg.model.head.decoder.input_size[0]} px",
