@@ -199,6 +199,37 @@ def test_killed_run_resumes_to_the_same_epochs(tiny_cats, tmp_path):
     r = json.loads((tmp_path / "lr_batch" / "10_s0.json").read_text())
     assert r["status"] == "finished" and r["resumed"] is True
     assert r["max_epochs"] == 3 and [h["epoch"] for h in r["history"]] == [1, 2, 3]
+    assert all(h["train_loss"] and h["train_loss"] > 0 for h in r["history"]), r["history"]
+
+
+def test_run_killed_before_its_last_validation_resumes_with_that_validation(tiny_cats, tmp_path,
+                                                                            monkeypatch):
+    """Deterministic form of the kill window: epoch 2's checkpoint is saved, its validation
+    never ran.  The rerun resumes at epoch 2 = max_epochs, trains nothing, validates epoch 2
+    (with the CheckpointHook ready, so best-checkpoint saving works) and keeps epoch 2's loss."""
+    from mmengine.runner import ValLoop
+
+    real_run = ValLoop.run
+    calls = []
+
+    def killed_at_second_validation(self):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # like a kill: no result, no cleanup
+        return real_run(self)
+
+    monkeypatch.setattr(ValLoop, "run", killed_at_second_validation)
+    with pytest.raises(KeyboardInterrupt):
+        _run(tiny_cats, tmp_path, experiments=[10])
+    (work_dir,) = (tmp_path / "lr_batch" / "runs").iterdir()
+    assert (work_dir / "last_checkpoint").read_text().strip().endswith("epoch_2.pth")
+    assert [h["epoch"] for h in map(json.loads, (work_dir / "history.jsonl").read_text().splitlines())] == [1]
+    monkeypatch.setattr(ValLoop, "run", real_run)
+    (r,) = _run(tiny_cats, tmp_path, experiments=[10])
+    assert r["status"] == "finished" and r["resumed"] is True, r.get("message")
+    assert [h["epoch"] for h in r["history"]] == [1, 2]
+    assert r["history"][1]["train_loss"] > 0 and r["history"][1]["train_seconds"] > 0
+    assert r["final"]["epoch"] == 2 and r["checkpoint"] and Path(r["checkpoint"]).exists()
 
 
 def test_best_base_comes_from_previous_block(tiny_cats, tmp_path):

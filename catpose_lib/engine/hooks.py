@@ -76,12 +76,6 @@ class StudyHistoryHook(Hook):
         history = [h for h in read_history(runner.work_dir) if h['epoch'] <= runner.epoch]
         self._write(runner, history)
         self._reset_epoch()
-        # A run killed between its epoch checkpoint and that epoch's validation resumes
-        # after the checkpoint: validate that epoch now so the history has no hole.
-        last = history[-1]['epoch'] if history else 0
-        if runner.epoch > last and runner.val_loop is not None:
-            self._pending = self._read_pending(runner)
-            runner.val_loop.run()
 
     def before_train_epoch(self, runner):
         self._reset_epoch()
@@ -95,7 +89,9 @@ class StudyHistoryHook(Hook):
 
     def after_train_epoch(self, runner):
         self.train_seconds = time.perf_counter() - self.epoch_start
-        self._pending = dict(epoch=runner.epoch, loss_sum=self.loss_sum, loss_n=self.loss_n,
+        # runner.epoch is still the 0-based index here (the loop counts up afterwards);
+        # the history and the checkpoints name this epoch runner.epoch + 1.
+        self._pending = dict(epoch=runner.epoch + 1, loss_sum=self.loss_sum, loss_n=self.loss_n,
                              samples=self.samples, train_seconds=self.train_seconds,
                              lr=getattr(self, 'train_lr', None))
         from mmengine.dist import is_main_process
@@ -115,7 +111,9 @@ class StudyHistoryHook(Hook):
     def after_val_epoch(self, runner, metrics=None):
         metrics = metrics or {}
         pending = getattr(self, '_pending', None)
-        if pending and pending.get('epoch') == runner.epoch:
+        if not pending or pending.get('epoch') != runner.epoch:  # catch-up after a resume
+            pending = self._read_pending(runner)
+        if pending:
             self.loss_sum, self.loss_n = pending['loss_sum'], pending['loss_n']
             self.samples, self.train_seconds = pending['samples'], pending['train_seconds']
             self.train_lr = pending.get('lr')
@@ -150,3 +148,22 @@ class StudyHistoryHook(Hook):
             return
         atomic_write_text(Path(runner.work_dir) / HISTORY_FILE,
                           "".join(json.dumps(h) + "\n" for h in history))
+
+
+@HOOKS.register_module(force=True)
+class CatchUpValidationHook(Hook):
+    """A run killed between an epoch's checkpoint and that epoch's validation resumes after
+    the checkpoint: validate that epoch before training goes on, so the history has no hole
+    (and a run killed during its last validation still gets its final mAP).
+
+    It runs after every other hook's ``before_train`` (priority LOWEST): validation calls
+    the CheckpointHook, which is only ready once its own ``before_train`` has run.
+    """
+
+    priority = 'LOWEST'
+
+    def before_train(self, runner):
+        history = read_history(runner.work_dir)
+        last = history[-1]['epoch'] if history else 0
+        if runner.epoch > last and runner.val_loop is not None:
+            runner.val_loop.run()

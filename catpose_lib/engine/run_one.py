@@ -93,7 +93,8 @@ def execute(req: RunRequest) -> dict:
     cfg.log_level = "WARNING"
     cfg.custom_hooks = list(cfg.get("custom_hooks", [])) + [
         dict(type="DivergenceGuardHook"),
-        dict(type="StudyHistoryHook", label=f"{exp.block} {name}", verbose=req.verbose)]
+        dict(type="StudyHistoryHook", label=f"{exp.block} {name}", verbose=req.verbose),
+        dict(type="CatchUpValidationHook")]
     resumed = (work_dir / "last_checkpoint").exists()
     cfg.resume = resumed
     result = dict(
