@@ -24,8 +24,8 @@ figures_dir = "figures"  # figures go to figures_dir/NN_block
 overrides = {}           # knobs applied to every run, e.g. resnet_depth 18 for a quick look
 synthetic = {}           # synthetic data parameters when data_root is empty, e.g. n_train
 num_workers = None       # dataloader workers, None for the config default
-precision = "fp32"       # fp32, bf16 or auto, mixed precision autocast
-channels_last = False    # channels-last memory format
+precision = "auto"       # auto (bf16 where supported), bf16 or fp32: mixed precision autocast
+channels_last = True     # channels-last memory format
 '''
 
 BLOCKS = {
@@ -135,6 +135,8 @@ def main():
     for stem, (block, title, text) in BLOCKS.items():
         notebooks[stem] = block_notebook(stem, block, title, text)
     for stem, nb in sorted(notebooks.items()):
+        for i, cell in enumerate(nb.cells):  # stable ids: regenerating changes only what changed
+            cell.id = f"{stem[:2]}-cell-{i:02d}"
         nbformat.validate(nb)
         nbformat.write(nb, NB_DIR / f"{stem}.ipynb")
         print("wrote", NB_DIR / f"{stem}.ipynb")

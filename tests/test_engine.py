@@ -138,6 +138,11 @@ def test_smoke_run_result_then_skip(tiny_cats, tmp_path):
     assert r["final"]["epoch"] == 2 and r["best"]["AP"] == max(h["AP"] for h in r["history"])
     assert r["base"]["name"] == "baseline" and r["budget"] == "smoke"
     assert r["provenance"]["packages"]["mmpose"] == "1.3.2" and r["provenance"]["device"] == "cpu"
+    # the engine's defaults: bf16 autocast where the CPU has it, channels-last
+    from catpose_lib.engine.precision import cpu_bf16_supported
+
+    assert r["speed"]["precision"] == ("bf16" if cpu_bf16_supported() else "fp32")
+    assert r["speed"]["channels_last"] is True
     assert Path(r["checkpoint"]).exists()
     saved = json.loads((tmp_path / "lr_batch" / "10_s0.json").read_text())
     assert saved["key"] == r["key"] and saved["status"] == "finished"

@@ -104,3 +104,36 @@ def test_two_process_gloo_run_matches_single_process(tiny_cats, tmp_path):
     assert [set(h) for h in a["history"]] == [set(h) for h in b["history"]]
     for h in b["history"]:
         assert 0 <= h["AP"] <= 1 and h["train_loss"] > 0
+
+
+def _fake_run(seed, final, best, seconds=10.0, status="finished"):
+    return dict(name=f"00_s{seed}", seed=seed, status=status, final=dict(epoch=3, AP=final),
+                best=dict(epoch=2, AP=best), history=[dict(train_seconds=seconds)] * 3)
+
+
+def test_precision_parity_is_judged_against_seed_noise():
+    from catpose_lib.engine.parity import compare_settings
+
+    fp32 = [_fake_run(0, 0.10, 0.12, 30.0), _fake_run(1, 0.14, 0.15, 30.0)]
+    close = [_fake_run(0, 0.12, 0.13, 12.0), _fake_run(1, 0.13, 0.14, 12.0)]
+    out = compare_settings(fp32, close)
+    assert out["noise"] == pytest.approx(0.04) and out["unchanged"] is True
+    assert out["delta_final"] == pytest.approx(0.005) and out["delta_best"] == pytest.approx(0.0)
+    assert out["speedup"] == pytest.approx(2.5)
+    worse = [_fake_run(0, 0.02, 0.03), _fake_run(1, 0.03, 0.04)]
+    assert compare_settings(fp32, worse)["unchanged"] is False
+    one_seed = compare_settings(fp32[:1], close[:1])
+    assert one_seed["noise"] is None and one_seed["unchanged"] is None
+    with pytest.raises(ValueError, match="not converge"):
+        compare_settings(fp32, [_fake_run(0, 0, 0, status="not converge")])
+
+
+def test_cli_speed_defaults_and_the_course_fp32_switches():
+    from catpose_lib.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["run", "03", "--data", "d", "--results", "r"])
+    assert args.precision == "auto" and args.channels_last is True
+    args = parser.parse_args(["run", "03", "--data", "d", "--results", "r", "--precision", "fp32",
+                              "--no-channels-last"])
+    assert args.precision == "fp32" and args.channels_last is False

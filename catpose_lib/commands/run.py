@@ -1,5 +1,8 @@
 """``run BLOCK``: train a block of the study."""
+import argparse
 import os
+
+from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 HELP = "run a block of the study (training + validation), skipping finished runs"
 
@@ -20,9 +23,11 @@ def add_arguments(p):
     p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
                    help="extra override applied to every run (e.g. resnet_depth=18)")
     p.add_argument("--workers", type=int, default=None, help="dataloader workers")
-    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16", "auto"),
-                   help="mixed precision (auto = bf16 where the CPU/GPU supports it)")
-    p.add_argument("--channels-last", action="store_true", help="channels-last memory format")
+    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=("auto", "fp32", "bf16", "fp16"),
+                   help="mixed precision (auto = bf16 where the CPU/GPU supports it, else fp32/fp16; "
+                        "default %(default)s)")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=DEFAULT_CHANNELS_LAST,
+                   help="channels-last memory format (default on)")
     p.add_argument("--image-cache", default="auto", choices=("auto", "on", "off"),
                    help="decoded-image cache (auto = when the dataset fits the memory budget)")
     p.add_argument("--launcher", default="none", choices=("none", "pytorch"),

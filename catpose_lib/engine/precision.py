@@ -11,6 +11,8 @@ from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper
 from mmengine.registry import HOOKS, OPTIM_WRAPPERS
 
+from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
@@ -71,7 +73,8 @@ def resolve_precision(precision: str, device: str) -> str:
     return "bf16" if cpu_bf16_supported() else "fp32"
 
 
-def apply_speed_options(cfg, device: str, precision: str = "fp32", channels_last: bool = False) -> dict:
+def apply_speed_options(cfg, device: str, precision: str = DEFAULT_PRECISION,
+                        channels_last: bool = DEFAULT_CHANNELS_LAST) -> dict:
     """Edit the config for mixed precision, channels-last and (CUDA) loader/cudnn settings.
 
     Returns what was applied (recorded with the run's results).

@@ -17,6 +17,7 @@ from catpose_lib.engine.overrides import merge_overrides
 from catpose_lib.engine.provenance import data_fingerprint, now_iso, provenance
 from catpose_lib.engine.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, NOT_CONVERGE, read_result,
                                         result_path, run_name, summarise_history, write_result)
+from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 
 @dataclass
@@ -32,8 +33,8 @@ class RunRequest:
     common_overrides: dict = field(default_factory=dict)  # applied to every run (e.g. quick checks)
     num_workers: int = None
     verbose: bool = True
-    precision: str = "fp32"          # fp32 | bf16 | fp16 | auto (see engine.precision)
-    channels_last: bool = False
+    precision: str = DEFAULT_PRECISION          # auto | fp32 | bf16 | fp16 (see engine.precision)
+    channels_last: bool = DEFAULT_CHANNELS_LAST
     image_cache: object = "auto"     # True | False | "auto" (when the data fits the budget)
     launcher: str = "none"           # "pytorch" under torchrun (mmengine's distributed runner)
 

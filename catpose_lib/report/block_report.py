@@ -5,6 +5,7 @@ from pathlib import Path
 from catpose_lib.data.default_data import resolve_data_root
 from catpose_lib.engine.experiments import BLOCK_NUMBERS, resolve_block
 from catpose_lib.engine.results import load_block_results, study_table
+from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.engine.sweep import resolve_base, run_baseline, run_block
 from catpose_lib.report.block_figures import save_block_figures
 from catpose_lib.report.block_summary import block_verdict
@@ -13,7 +14,7 @@ from catpose_lib.report.block_summary import block_verdict
 def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
                      experiments=None, base="best", results_dir="results", figures_dir="figures",
                      overrides=None, synthetic=None, num_workers=None, verbose=True,
-                     precision="fp32", channels_last=False) -> dict:
+                     precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST) -> dict:
     """Run a block (skipping finished runs) and render its table, figures and verdict.
 
     With ``base='baseline'`` the baseline itself is run too (same budget and seeds), so the

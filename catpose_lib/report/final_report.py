@@ -8,6 +8,7 @@ from pathlib import Path
 from catpose_lib.data.default_data import resolve_data_root
 from catpose_lib.engine.experiments import BLOCK_NUMBERS, BLOCKS
 from catpose_lib.engine.results import FINISHED, load_block_results
+from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.engine.sweep import run_baseline
 
 
@@ -117,7 +118,7 @@ def inference_speed(model, ann_file, flip_test, repeats=1):
 def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
                      results_dir="results", figures_dir="figures", overrides=None, synthetic=None,
                      final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True,
-                     precision="fp32", channels_last=False) -> dict:
+                     precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST) -> dict:
     import pandas as pd
 
     from catpose_lib.data.layout import atomic_write_json
