@@ -4,14 +4,19 @@ The notebooks only hold parameters, calls into catpose_lib and rendering; edit t
 and re-run it (`.venv/bin/python scripts/make_notebooks.py`) rather than editing by hand,
 so that the eight notebooks stay consistent.
 """
+import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+REPO = Path(__file__).resolve().parents[1]
+NB_DIR = REPO / "notebooks"
+sys.path.insert(0, str(REPO))
 
-COMMON_PARAMETERS = '''\
+from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION  # noqa: E402
+
+COMMON_PARAMETERS = f'''\
 data_root = ""           # dataset root in the course layout, empty for the synthetic cats
 scheme = None            # keypoint scheme cats17 or animalpose20, None for the dataset own
 budget = "full"          # full is the reference study epochs, smoke, or a fraction such as 0.05
@@ -21,11 +26,11 @@ experiments = []         # run numbers of the block, empty for all
 base = "best"            # best run of the previous block, or baseline
 results_dir = "results"  # relative paths are relative to the project root
 figures_dir = "figures"  # figures go to figures_dir/NN_block
-overrides = {}           # knobs applied to every run, e.g. resnet_depth 18 for a quick look
-synthetic = {}           # synthetic data parameters when data_root is empty, e.g. n_train
+overrides = {{}}           # knobs applied to every run, e.g. resnet_depth 18 for a quick look
+synthetic = {{}}           # synthetic data parameters when data_root is empty, e.g. n_train
 num_workers = None       # dataloader workers, None for the config default
-precision = "auto"       # auto (bf16 where supported), bf16 or fp32: mixed precision autocast
-channels_last = True     # channels-last memory format
+precision = "{DEFAULT_PRECISION}"       # auto (bf16 where supported), bf16 or fp32: mixed precision autocast
+channels_last = {DEFAULT_CHANNELS_LAST!r}     # channels-last memory format
 '''
 
 BLOCKS = {

@@ -214,6 +214,8 @@ def test_run_killed_before_its_last_validation_resumes_with_that_validation(tiny
     (with the CheckpointHook ready, so best-checkpoint saving works) and keeps epoch 2's loss."""
     from mmengine.runner import ValLoop
 
+    from catpose_lib.engine.hooks import read_history
+
     real_run = ValLoop.run
     calls = []
 
@@ -228,7 +230,7 @@ def test_run_killed_before_its_last_validation_resumes_with_that_validation(tiny
         _run(tiny_cats, tmp_path, experiments=[10])
     (work_dir,) = (tmp_path / "lr_batch" / "runs").iterdir()
     assert (work_dir / "last_checkpoint").read_text().strip().endswith("epoch_2.pth")
-    assert [h["epoch"] for h in map(json.loads, (work_dir / "history.jsonl").read_text().splitlines())] == [1]
+    assert [h["epoch"] for h in read_history(work_dir)] == [1]
     monkeypatch.setattr(ValLoop, "run", real_run)
     (r,) = _run(tiny_cats, tmp_path, experiments=[10])
     assert r["status"] == "finished" and r["resumed"] is True, r.get("message")

@@ -27,7 +27,7 @@ def add_arguments(p):
                    help="mixed precision (auto = bf16 where the CPU/GPU supports it, else fp32/fp16; "
                         "default %(default)s)")
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=DEFAULT_CHANNELS_LAST,
-                   help="channels-last memory format (default on)")
+                   help="channels-last memory format (default: %(default)s)")
     p.add_argument("--image-cache", default="auto", choices=("auto", "on", "off"),
                    help="decoded-image cache (auto = when the dataset fits the memory budget)")
     p.add_argument("--launcher", default="none", choices=("none", "pytorch"),
