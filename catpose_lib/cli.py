@@ -20,6 +20,7 @@ COMMANDS = {
     "table": "table",
     "predict": "predict",
     "compact": "compact",
+    "pretrain": "pretrain",
 }
 
 

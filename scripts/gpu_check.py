@@ -1,94 +1,169 @@
-"""The GPU check (see scripts/gpu_check.sh): on the given data, measure
-  1. the baseline at full budget (20 epochs): AP and seconds per epoch,
-  2. HRNet-W32 at 256 px for a few epochs, extrapolated to 210 epochs,
-  3. train throughput with and without AMP (same config, same run),
-then print one table and write gpu_check.json under --out.
---dry runs the same steps on the CPU at a tiny size (tested by pytest)."""
+"""The GPU check (see scripts/gpu_check.sh): the cross-species pretraining and its proof,
+where they take minutes instead of hours.
+
+  1. `python -m catpose_lib pretrain` for ResNet-50 and HRNet-W32 at once (other animals,
+     held-out AP, zero-shot AP on the cats' val split);
+  2. as soon as ResNet-50 is done, benchmarks/pretrain_transfer.py: the course baseline on
+     the real cats from scratch vs from that start (several seeds, extra arms);
+  3. both start checkpoints packed for the trip back (scripts/pack_checkpoint.py), and the
+     unpacked copies evaluated again, so the transport's effect on AP is measured;
+  4. results (JSONs, histories, logs; no checkpoints) in results.tar.gz, a summary in
+     gpu_check.json, everything under --out.
+
+--dry runs the same steps on the CPU on a tiny subset with a small model (tested by pytest).
+"""
 import argparse
 import json
+import shutil
+import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "scripts"))
 
-DRY_OVERRIDES = dict(resnet_depth=18, input_size=64, heatmap_size=16)
+DRY_KNOBS = ["resnet_depth=18", "input_size=64", "heatmap_size=16"]
+T0 = time.time()
+
+
+def say(msg):
+    print(f"[gpu_check {time.time() - T0:6.0f} s] {msg}", flush=True)
+
+
+def subset(root, out, n_train, n_val):
+    """The first images of each split of a course-layout root (for --dry)."""
+    out = Path(out)
+    (out / "annotations").mkdir(parents=True, exist_ok=True)
+    (out / "images").mkdir(exist_ok=True)
+    for split, n in (("train", n_train), ("val", n_val), ("test_info", n_val)):
+        coco = json.loads((Path(root) / "annotations" / f"{split}.json").read_text())
+        images = coco["images"][:n]
+        ids = {im["id"] for im in images}
+        for im in images:
+            dst = out / "images" / im["file_name"]
+            if not dst.exists():
+                shutil.copy(Path(root) / "images" / im["file_name"], dst)
+        coco.update(images=images, annotations=[a for a in coco["annotations"] if a["image_id"] in ids])
+        (out / "annotations" / f"{split}.json").write_text(json.dumps(coco))
+    return out
+
+
+def _mean(xs):
+    return sum(xs) / len(xs) if xs else None
+
+
+def cli(*args):
+    return [sys.executable, "-m", "catpose_lib", *args]
+
+
+def start(cmd, log):
+    say("start: " + " ".join(str(c) for c in cmd[2:]))
+    return subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+
+
+def wait(proc, name, log):
+    rc = proc.wait()
+    say(f"{name} exit {rc}")
+    if rc:
+        print(Path(log).read_text()[-3000:], flush=True)
+    return rc
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--data", default="", help="dataset root (default: synthetic cats)")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--others", required=True, help="other animals, course layout (one category)")
+    p.add_argument("--cats", required=True, help="real cats, course layout")
     p.add_argument("--out", required=True)
-    p.add_argument("--dry", action="store_true", help="CPU, tiny data, smoke budget")
-    p.add_argument("--hrnet-epochs", type=int, default=3)
-    p.add_argument("--workers", type=int, default=8)
+    p.add_argument("--work", required=True, help="work folder (results, checkpoints)")
+    p.add_argument("--dry", action="store_true")
+    p.add_argument("--budget", default="full", help="pretraining budget")
+    p.add_argument("--seeds", default="0,1,2", help="seeds of the proof")
+    p.add_argument("--arm", action="append", default=None, help="proof arms (benchmarks/pretrain_transfer.py)")
+    p.add_argument("--workers", type=int, default=7, help="dataloader workers per pretraining")
+    p.add_argument("--proof-jobs", type=int, default=2)
+    p.add_argument("--proof-workers", type=int, default=4)
     args = p.parse_args(argv)
 
-    from catpose_lib.data.default_data import resolve_data_root
-    from catpose_lib.engine.experiments import get_experiment
+    from pack_checkpoint import pack, unpack
+
     from catpose_lib.engine.provenance import now_iso, provenance
-    from catpose_lib.engine.run_one import RunRequest, execute, resolve_device
-    from catpose_lib.engine.sweep import run_baseline
 
-    out = Path(args.out)
+    out, work = Path(args.out), Path(args.work)
     out.mkdir(parents=True, exist_ok=True)
-    device = "cpu" if args.dry else resolve_device("cuda")
-    root = resolve_data_root(args.data, **(dict(n_train=12, n_val=4, n_test=4, size=128) if args.dry else {}))
-    common = dict(DRY_OVERRIDES) if args.dry else {}
-    workers = 0 if args.dry else args.workers
-    started = time.time()
-    rows = []
+    work.mkdir(parents=True, exist_ok=True)
+    device = "cpu" if args.dry else "cuda"
+    others, cats = Path(args.others), Path(args.cats)
+    knobs = []
+    if args.dry:
+        others = subset(others, work / "others_tiny", 12, 6)
+        cats = subset(cats, work / "cats_tiny", 12, 6)
+        knobs = DRY_KNOBS
+        args.budget, args.seeds, args.workers, args.proof_jobs, args.proof_workers = "smoke", "0", 0, 1, 0
+    sets = [x for k in knobs for x in ("--set", k)]
+    results, ckpts = work / "results", work / "pretrained"
+    procs = {}
+    for backbone in ("resnet50", "hrnet_w32"):
+        log = work / f"pretrain_{backbone}.log"
+        procs[backbone] = (start(cli("pretrain", "--data", others, "--zero-shot", cats, "--results", results,
+                                     "--out", ckpts, "--backbone", backbone, "--device", device,
+                                     "--budget", args.budget, "--workers", args.workers, *sets), log), log)
+    rc = wait(procs["resnet50"][0], "pretrain resnet50", procs["resnet50"][1])
+    res = json.loads((results / "pretrain" / "91_s0.json").read_text()) if not rc else {}
+    proof = None
+    if res.get("start_checkpoint"):
+        arms = args.arm or ["scratch::", "cross_species:init:", "cross_species_lr1e-4:init:lr=1e-4"]
+        log = work / "pretrain_transfer.log"
+        proof = (start([sys.executable, "benchmarks/pretrain_transfer.py", "--data", cats,
+                        "--init", res["start_checkpoint"]["path"], "--results", work / "transfer",
+                        "--seeds", args.seeds, *[x for a in arms for x in ("--arm", a)], "--jobs", args.proof_jobs,
+                        "--workers", args.proof_workers, "--device", device, *sets,
+                        "--json", work / "pretrain_transfer.json"], log), log)
+    wait(procs["hrnet_w32"][0], "pretrain hrnet_w32", procs["hrnet_w32"][1])
 
-    # 1. the baseline at full budget
-    (base,) = run_baseline(root, out / "results", budget="smoke" if args.dry else "full", device=device,
-                           common_overrides=common, num_workers=workers, precision="fp32", verbose=True)
-    spe = [h["train_seconds"] for h in base["history"]]
-    rows.append(dict(what="baseline ResNet-50 128px (fp32)", epochs=base["max_epochs"], status=base["status"],
-                     AP=(base.get("best") or {}).get("AP"), s_per_epoch=sum(spe) / len(spe) if spe else None,
-                     samples_per_s=base.get("samples_per_s")))
+    from catpose_lib.engine.pretrain import evaluate_checkpoint
 
-    # 2. HRNet-W32 at 256 px for a few epochs, extrapolated to 210
-    hrnet = get_experiment(28)  # HRNet-W32, bs 32, on the resolution block's 256/64
-    req = RunRequest(experiment=hrnet, data_root=str(root), results_dir=str(out / "results"),
-                     base=dict(name="21 (resolution)", overrides=dict(get_experiment(21).overrides, epochs=210)),
-                     budget="smoke" if args.dry else f"{args.hrnet_epochs / 210:.6f}", device=device,
-                     common_overrides=common, num_workers=workers, precision="auto", channels_last=True)
-    hr = execute(req)
-    spe = [h["train_seconds"] for h in hr["history"]]
-    mean = sum(spe) / len(spe) if spe else None
-    rows.append(dict(what=f"HRNet-W32 256px ({hr.get('speed', {}).get('precision')})", epochs=hr["max_epochs"],
-                     status=hr["status"], AP=(hr.get("best") or {}).get("AP"), s_per_epoch=mean,
-                     samples_per_s=hr.get("samples_per_s"),
-                     extrapolated_210_epochs_min=round(mean * 210 / 60, 1) if mean else None))
-
-    # 3. throughput with and without AMP (same config, same process)
-    import copy
-
-    from train_throughput import measure, train_only
-
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.precision import apply_speed_options
-
-    iters, warmup = (3, 1) if args.dry else (30, 5)
-    bs = 8 if args.dry else 64
-    cfg = train_only(build_config(root, common, work_dir=str(out / "bench"), device=device), iters + warmup, bs, workers)
-    fp32 = measure(copy.deepcopy(cfg), warmup, "fp32")
-    amp_cfg = copy.deepcopy(cfg)
-    applied = apply_speed_options(amp_cfg, device, "auto", channels_last=True)
-    amp = measure(amp_cfg, warmup, "amp")
-    rows.append(dict(what=f"throughput ResNet-50 128px bs {bs}: fp32", samples_per_s=fp32))
-    rows.append(dict(what=f"throughput ... {applied['precision']} + channels-last", samples_per_s=amp,
-                     ratio=amp / fp32))
-
-    report = dict(dry=args.dry, device=device, data=str(root), rows=rows, seconds=round(time.time() - started, 1),
-                  measured=now_iso(), provenance=provenance(device))
+    report = dict(dry=args.dry, device=device, budget=args.budget, pretrain={}, started=now_iso())
+    for backbone, no in (("resnet50", 91), ("hrnet_w32", 92)):
+        path = results / "pretrain" / f"{no}_s0.json"
+        r = json.loads(path.read_text()) if path.exists() else {}
+        entry = dict(status=r.get("status"), best=r.get("best"), final=r.get("final"),
+                     zero_shot=r.get("zero_shot"), start_checkpoint=r.get("start_checkpoint"),
+                     seconds_per_epoch=_mean([h["train_seconds"] for h in r.get("history", [])]),
+                     wall_seconds=r.get("wall_seconds"), max_epochs=r.get("max_epochs"))
+        if r.get("start_checkpoint"):
+            parts = pack(r["start_checkpoint"]["path"], out / f"pretrain_{backbone}.int8")
+            back = unpack(out / f"pretrain_{backbone}.int8", work / f"unpacked_{backbone}.pth")
+            o = r["overrides"]
+            entry["parts"] = [Path(x).name for x in parts]
+            entry["unpacked_zero_shot"] = evaluate_checkpoint(back, cats, o, device=device)
+            entry["unpacked_heldout"] = evaluate_checkpoint(back, others, o, device=device)
+            entry["heldout_before_transport"] = evaluate_checkpoint(r["start_checkpoint"]["path"], others, o,
+                                                                    device=device)
+            say(f"{backbone}: held-out AP {entry['heldout_before_transport']['AP']:.4f} -> "
+                f"{entry['unpacked_heldout']['AP']:.4f} after int8 transport; zero-shot cats "
+                f"{(r.get('zero_shot') or {}).get('AP')} -> {entry['unpacked_zero_shot']['AP']:.4f}")
+        report["pretrain"][backbone] = entry
+    if proof:
+        wait(proof[0], "pretrain_transfer", proof[1])
+        pt = work / "pretrain_transfer.json"
+        report["transfer"] = json.loads(pt.read_text()) if pt.exists() else None
+    report.update(seconds=round(time.time() - T0, 1), ended=now_iso(), provenance=provenance(device))
     (out / "gpu_check.json").write_text(json.dumps(report, indent=1, default=str))
-    import pandas as pd
-
-    print(pd.DataFrame(rows).to_string(index=False))
-    print(f"wrote {out / 'gpu_check.json'} ({report['seconds']} s)")
+    with tarfile.open(out / "results.tar.gz", "w:gz") as tar:
+        for f in sorted(work.rglob("*")):
+            if f.is_file() and f.suffix in (".json", ".jsonl", ".log", ".csv", ".py") and "others_tiny" not in str(f) \
+                    and "cats_tiny" not in str(f) and "/vis_data/" not in str(f):
+                tar.add(f, arcname=str(f.relative_to(work)))
+    say(f"wrote {out} ({report['seconds']} s)")
+    for backbone, e in report["pretrain"].items():
+        print(backbone, json.dumps({k: e.get(k) for k in ("status", "best", "zero_shot", "seconds_per_epoch")},
+                                   default=str), flush=True)
+    if report.get("transfer"):
+        for name, a in report["transfer"]["arms"].items():
+            print(f"{name}: final {a['final_mean']:.4f} +- {a['final_std']:.4f}, best {a['best_mean']:.4f}", flush=True)
     return report
 
 

@@ -105,6 +105,35 @@ def dataset_notebook():
     ])
 
 
+def pretrain_notebook():
+    return _notebook([
+        new_markdown_cell("# 00 — Cross-species pretraining\n\nNo ImageNet weights can be downloaded "
+                          "here, so the study starts from pose models pretrained on the other animals "
+                          "of Animal-Pose (dogs, sheep, horses, cows; the cats' 20 keypoints): "
+                          "ResNet-50 SimpleBaseline and HRNet-W32, same schedule "
+                          "(`catpose_lib/configs/pretrain_animals.py`, which inherits the baseline). "
+                          "Each writes a start checkpoint that cat runs take with `init`, its AP on "
+                          "the held-out animals and its zero-shot AP on the cats' val split."),
+        _parameters_cell('data = "../shared/datasets/animalpose_others"  # raw Animal-Pose folder or course root\n'
+                         'zero_shot = "../shared/datasets/animalpose_cats"  # cats whose val split gives the zero-shot AP\n'
+                         'backbones = ["resnet50", "hrnet_w32"]\n'
+                         'budget = "full"          # full = 100 epochs, smoke, or a fraction\n'
+                         'seed = 0\ndevice = "auto"\nresults_dir = "results"\nfigures_dir = "figures"\n'
+                         'out_dir = None           # start checkpoints, None for ~/.cache/catpose/pretrained\n'
+                         'overrides = {}           # knobs on top of the pretraining config\n'
+                         'num_workers = None\n'
+                         f'precision = "{DEFAULT_PRECISION}"\nchannels_last = {DEFAULT_CHANNELS_LAST!r}\n'),
+        new_code_cell("from IPython.display import Image, display\n\n"
+                      "from catpose_lib.report.paths import project_path\n"
+                      "from catpose_lib.report.pretrain_report import run_pretrain_report\n\n"
+                      "report = run_pretrain_report(project_path(data), project_path(results_dir), project_path(figures_dir),\n"
+                      "    zero_shot=project_path(zero_shot) if zero_shot else None, backbones=backbones, out_dir=out_dir,\n"
+                      "    budget=budget, seed=seed, device=device, overrides=overrides, num_workers=num_workers,\n"
+                      "    precision=precision, channels_last=channels_last)\nreport['table']"),
+        new_code_cell("display(Image(filename=str(report['figures']['heldout_ap'])))"),
+    ])
+
+
 def final_notebook():
     return _notebook([
         new_markdown_cell("# 07 — Final report\n\nThe study's path from the baseline to the final "
@@ -136,7 +165,8 @@ def final_notebook():
 
 def main():
     NB_DIR.mkdir(exist_ok=True)
-    notebooks = {"00_dataset": dataset_notebook(), "07_final_report": final_notebook()}
+    notebooks = {"00_dataset": dataset_notebook(), "00_pretrain": pretrain_notebook(),
+                 "07_final_report": final_notebook()}
     for stem, (block, title, text) in BLOCKS.items():
         notebooks[stem] = block_notebook(stem, block, title, text)
     for stem, nb in sorted(notebooks.items()):

@@ -1,29 +1,8 @@
-"""scripts/gpu_check.sh --dry runs the GPU check's steps on the CPU at a tiny size; the
-compact (cropped) dataset it carries keeps boxes and keypoints on the same pixels."""
+"""The compact (cropped) dataset that the GPU check carries keeps boxes and keypoints on the
+same pixels (the check itself, --dry: tests/test_pretrain.py)."""
 import json
-import os
-import subprocess
-
 import numpy as np
 
-from tests.conftest import REPO
-
-
-def test_gpu_check_dry(tmp_path):
-    out = tmp_path / "gpu"
-    env = dict(os.environ, OUT=str(out), CATPOSE_CACHE=str(tmp_path / "cache"))
-    proc = subprocess.run(["bash", "scripts/gpu_check.sh", "--dry"], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    report = json.loads((out / "gpu_check.json").read_text())
-    assert report["dry"] is True and report["device"] == "cpu"
-    rows = {r["what"].split(" ")[0]: r for r in report["rows"]}
-    assert rows["baseline"]["status"] == "finished" and 0 <= rows["baseline"]["AP"] <= 1
-    assert rows["baseline"]["s_per_epoch"] > 0
-    assert rows["HRNet-W32"]["status"] == "finished" and rows["HRNet-W32"]["extrapolated_210_epochs_min"] > 0
-    amp = [r for r in report["rows"] if "ratio" in r]
-    assert len(amp) == 1 and amp[0]["ratio"] > 0
-    assert "baseline ResNet-50" in proc.stdout  # the printed table
 
 
 def test_compact_crops_keep_keypoints_on_their_pixels(tiny_cats, tmp_path):

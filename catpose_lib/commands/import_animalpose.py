@@ -12,6 +12,9 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=0, help="seed of the image-level train/val shuffle")
     parser.add_argument("--category", nargs="+", default=["all"], metavar="CAT",
                         help="raw categories to keep: 'all' (default), names (cat, dog, ...) or ids")
+    parser.add_argument("--one-category", default=None, metavar="NAME",
+                        help="merge the kept categories into one named NAME (id 1), e.g. 'animal' for "
+                             "the other species used in pretraining")
     parser.add_argument("--copy", action="store_true",
                         help="always copy images (default: hard-link when on the same file system)")
 
@@ -20,7 +23,8 @@ def run(args) -> int:
     from catpose_lib.data.animalpose import import_animalpose
 
     s = import_animalpose(args.src, args.root, n_val=args.val, seed=args.seed,
-                          categories=args.category, link=not args.copy)
+                          categories=args.category, link=not args.copy,
+                          one_category=args.one_category)
     cats = ", ".join(f"{name} (id {cid}, raw id {raw})" for cid, name, raw in s["categories"])
     print(f"wrote {s['root']}: train {s['images']['train']} images / {s['instances']['train']} instances, "
           f"val {s['images']['val']} images / {s['instances']['val']} instances; "

@@ -32,6 +32,9 @@ def add_arguments(p):
                    help="decoded-image cache (auto = when the dataset fits the memory budget)")
     p.add_argument("--launcher", default="none", choices=("none", "pytorch"),
                    help="'pytorch' under torchrun for several processes/GPUs")
+    p.add_argument("--init", default=None, metavar="PATH",
+                   help="start checkpoint of every run (e.g. `pretrain`'s); checked against the model "
+                        "before training, recorded by sha256")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -60,7 +63,8 @@ def run(args):
     cache = {"auto": "auto", "on": True, "off": False}[args.image_cache]
     kwargs = dict(budget=args.budget, device=args.device, scheme=args.scheme,
                   num_workers=args.workers, verbose=not args.quiet, precision=args.precision,
-                  channels_last=args.channels_last, image_cache=cache, launcher=args.launcher)
+                  channels_last=args.channels_last, image_cache=cache, launcher=args.launcher,
+                  init=args.init)
     if args.block in ("baseline", "00", "0"):
         results = run_baseline(args.data, args.results, seeds=seeds,
                                common_overrides=parse_knobs(args.set), **kwargs)

@@ -1,5 +1,7 @@
-"""MMPose config files of catpose (``BASELINE_CONFIG`` is the course baseline)."""
+"""MMPose config files of catpose (``BASELINE_CONFIG`` is the course baseline,
+``PRETRAIN_CONFIG`` the cross-species pretraining that inherits it)."""
 from pathlib import Path
 
 CONFIG_DIR = Path(__file__).resolve().parent
 BASELINE_CONFIG = CONFIG_DIR / "res50_cats_128x128.py"
+PRETRAIN_CONFIG = CONFIG_DIR / "pretrain_animals.py"

@@ -184,12 +184,15 @@ def _place_image(src, dst, link):
 
 
 def import_animalpose(src, root, n_val=None, seed=0, categories=None, *, link=True,
-                      val_fraction=DEFAULT_VAL_FRACTION) -> dict:
+                      val_fraction=DEFAULT_VAL_FRACTION, one_category=None) -> dict:
     """Convert Animal-Pose ``src`` (folder with keypoints.json and images/, or the json) to ``root``.
 
     ``categories``: None or ``"all"`` (every category), or a list of raw names / ids to keep.
     ``n_val``: validation images (default ``default_n_val(n, val_fraction)``).
     ``link``: hard-link images when possible (else copy).  ``root`` must not exist or be empty.
+    ``one_category``: a name, to merge every kept category into one (id 1; each annotation
+    keeps its ``raw_category_id``): MMPose's CocoMetric scores its predictions as category 1,
+    so a several-species set (the pretraining's other animals) must be one category.
 
     Returns a summary: ``{"root", "images": {"train", "val"}, "instances": {"train", "val"},
     "categories": [...], "linked", "copied", "dropped_images"}``.
@@ -225,6 +228,12 @@ def import_animalpose(src, root, n_val=None, seed=0, categories=None, *, link=Tr
     out_cats = [{"id": new_cat_id[c["id"]], "name": str(c.get("name", c["id"])),
                  "supercategory": c.get("supercategory", "animal"), "raw_id": c["id"],
                  "keypoints": list(names), "skeleton": skeleton} for c in kept_cats]
+    if one_category:
+        new_cat_id = {c["id"]: 1 for c in kept_cats}
+        out_cats = [{"id": 1, "name": str(one_category), "supercategory": "animal",
+                     "raw_id": [c["id"] for c in kept_cats],
+                     "raw_names": [str(c.get("name", c["id"])) for c in kept_cats],
+                     "keypoints": list(names), "skeleton": skeleton}]
     known_cat_ids = {c["id"] for c in raw_cats}
 
     # image records
@@ -310,7 +319,7 @@ def import_animalpose(src, root, n_val=None, seed=0, categories=None, *, link=Tr
             area = round(xywh[2] * xywh[3], 2)
             out = {"id": next_ann, "image_id": img_id, "category_id": new_cat_id[ann["category_id"]],
                    "bbox": xywh, "area": area, "iscrowd": 0, "keypoints": flat, "num_keypoints": nk,
-                   "raw_index": i}
+                   "raw_index": i, "raw_category_id": ann["category_id"]}
             splits[split]["annotations"].append(out)
             if split == "val":
                 test["annotations"].append({k: out[k] for k in ("id", "image_id", "category_id", "bbox",

@@ -30,3 +30,18 @@ def resolve_data_root(data_root=None, **synthetic_kwargs) -> Path:
             raise DataError("data root does not exist", file=root)
         return root
     return synthetic_cats(**synthetic_kwargs)
+
+
+def course_layout_root(path, one_category=None) -> Path:
+    """A course-layout data root for ``path``: the folder itself, or, for a raw Animal-Pose
+    folder (``keypoints.json`` + ``images/``), its import into the cache, made once with the
+    importer's defaults (so the cats' val split is the study's)."""
+    path = Path(path).expanduser()
+    if not (path / "keypoints.json").is_file():
+        return resolve_data_root(path)
+    from catpose_lib.data.animalpose import import_animalpose
+
+    root = CACHE / "data" / (path.resolve().name + (f"-{one_category}" if one_category else ""))
+    if not (root / "annotations" / "val.json").exists():
+        import_animalpose(path, root, one_category=one_category)
+    return root

@@ -40,6 +40,24 @@ def atomic_write_text(path, text: str) -> None:
         raise
 
 
+@contextlib.contextmanager
+def atomic_replace(path):
+    """Yield a temp path beside ``path`` to write (any format); it replaces ``path`` only when
+    the block succeeds, so an interrupted write never leaves a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 def atomic_write_json(path, obj, indent=None) -> None:
     atomic_write_text(path, json.dumps(obj, indent=indent))
 

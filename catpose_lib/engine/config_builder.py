@@ -32,11 +32,12 @@ def infer_scheme(data_root) -> str:
 
 
 def build_config(data_root, overrides=None, scheme=None, budget="full", seed=0,
-                 work_dir=None, device="cpu", num_workers=None):
+                 work_dir=None, device="cpu", num_workers=None, config=None):
     """The resolved mmengine Config for one run.
 
     ``overrides`` are experiment knobs (base + experiment merged); ``scheme`` defaults to
-    the dataset's own; ``budget`` is full | smoke | fraction.
+    the dataset's own; ``budget`` is full | smoke | fraction; ``config`` is the MMPose config
+    file to start from (default: the course baseline).
     """
     from mmengine.config import Config
 
@@ -46,7 +47,7 @@ def build_config(data_root, overrides=None, scheme=None, budget="full", seed=0,
         raise ValueError(f"unknown scheme {scheme!r}")
     import catpose_lib.engine.registered  # noqa: F401  (hooks, transforms, wrappers)
 
-    cfg = Config.fromfile(str(BASELINE_CONFIG))
+    cfg = Config.fromfile(str(config or BASELINE_CONFIG))
     cfg.custom_imports = dict(imports=["catpose_lib.engine.registered"], allow_failed_imports=False)
     metainfo = dict(from_file=scheme_file(scheme))
     n_kpt = {"cats17": 17, "animalpose20": 20}[scheme]

@@ -98,6 +98,8 @@ def resolve_block(block: str) -> str:
     key = str(block).strip()
     if key in ("baseline", "00", "0", "00_baseline"):
         return "baseline"
+    if key == "pretrain":
+        return "pretrain"
     for name, number in BLOCK_NUMBERS.items():
         if key in (name, number, str(int(number)), f"{number}_{name}"):
             return name

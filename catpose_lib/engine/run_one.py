@@ -37,6 +37,8 @@ class RunRequest:
     channels_last: bool = DEFAULT_CHANNELS_LAST
     image_cache: object = "auto"     # True | False | "auto" (when the data fits the budget)
     launcher: str = "none"           # "pytorch" under torchrun (mmengine's distributed runner)
+    init: str = None                 # start checkpoint (whole model, e.g. the cross-species pretraining)
+    config: str = None               # MMPose config file (default: the course baseline)
 
     @property
     def overrides(self) -> dict:
@@ -68,7 +70,13 @@ def execute(req: RunRequest) -> dict:
     out_path = result_path(req.results_dir, exp.block, exp.no, req.seed)
     name = run_name(exp.no, req.seed)
     cfg = build_config(req.data_root, req.overrides, scheme=req.scheme, budget=budget,
-                       seed=req.seed, device=device, num_workers=req.num_workers)
+                       seed=req.seed, device=device, num_workers=req.num_workers, config=req.config)
+    init = None
+    if req.init:  # checked before any training: missing file, wrong backbone
+        from catpose_lib.engine.start_checkpoint import check_start_checkpoint
+
+        init = check_start_checkpoint(cfg, req.init)
+        cfg.load_from = init["path"]
     from catpose_lib.engine.image_cache import use_image_cache
     from catpose_lib.engine.precision import apply_speed_options
 
@@ -77,7 +85,7 @@ def execute(req: RunRequest) -> dict:
     from catpose_lib.engine.distributed import configure_distributed
 
     configure_distributed(cfg, req.launcher, device)
-    key = run_key(cfg, data_fingerprint(req.data_root), req.seed)
+    key = run_key(cfg, data_fingerprint(req.data_root) + (init["sha256"] if init else ""), req.seed)
     previous = read_result(out_path)
     if previous and previous.get("key") == key and previous.get("status") in KEPT_STATUSES:
         if req.verbose:
@@ -106,7 +114,7 @@ def execute(req: RunRequest) -> dict:
         data_root=str(Path(req.data_root).resolve()), data_fingerprint=data_fingerprint(req.data_root),
         max_epochs=cfg.train_cfg.max_epochs, batch_size=cfg.train_dataloader.batch_size,
         work_dir=str(work_dir), resumed=resumed, started=now_iso(), speed=speed,
-        launcher=req.launcher,
+        launcher=req.launcher, init=init, config=str(req.config) if req.config else "baseline",
         provenance=provenance(device))
     if req.verbose:
         extra = f", overrides for every run {req.common_overrides}" if req.common_overrides else ""

@@ -1,0 +1,57 @@
+"""``pretrain``: cross-species pose pretraining on the other animals (the start for cat runs)."""
+import argparse
+import os
+
+from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+
+HELP = ("pretrain ResNet-50 / HRNet-W32 pose models on other animals (Animal-Pose dogs, sheep, "
+        "horses, cows) and export the start checkpoints that cat runs take with --init")
+
+
+def add_arguments(p):
+    p.add_argument("--data", required=True,
+                   help="the other animals: a raw Animal-Pose folder (keypoints.json + images/, e.g. "
+                        "../shared/datasets/animalpose_others; imported once into the cache as one "
+                        "category) or a course-layout root")
+    p.add_argument("--results", required=True, help="results folder (the run lands in RESULTS/pretrain/)")
+    p.add_argument("--backbone", nargs="+", default=["resnet50", "hrnet_w32"],
+                   choices=("resnet50", "hrnet_w32"), help="backbones to pretrain (default: both)")
+    p.add_argument("--zero-shot", default=None, metavar="CATS",
+                   help="cat data (raw Animal-Pose folder or course root) whose val split measures "
+                        "the zero-shot AP")
+    p.add_argument("--out", default=None, help="folder of the start checkpoints (default: ~/.cache/catpose/pretrained)")
+    p.add_argument("--budget", default="full", help="full | smoke | fraction of the 100 epochs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+                   help="experiment knob applied on top of configs/pretrain_animals.py")
+    p.add_argument("--workers", type=int, default=None, help="dataloader workers")
+    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=("auto", "fp32", "bf16", "fp16"))
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=DEFAULT_CHANNELS_LAST)
+    p.add_argument("--quiet", action="store_true")
+
+
+def run(args):
+    if args.device == "cpu":
+        os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    from catpose_lib.commands.run import parse_knobs
+    from catpose_lib.data.default_data import course_layout_root
+    from catpose_lib.engine.budget import parse_budget
+    from catpose_lib.engine.overrides import check_knobs
+    from catpose_lib.engine.pretrain import pretrain
+
+    budget = parse_budget(args.budget)
+    knobs = parse_knobs(args.set)
+    check_knobs(knobs)
+    data = course_layout_root(args.data, one_category="animal")
+    cats = course_layout_root(args.zero_shot) if args.zero_shot else None
+    failed = False
+    for backbone in args.backbone:
+        r = pretrain(data, args.results, backbone=backbone, zero_shot_root=cats, out_dir=args.out,
+                     budget=budget, seed=args.seed, device=args.device, overrides=knobs,
+                     verbose=not args.quiet, num_workers=args.workers, precision=args.precision,
+                     channels_last=args.channels_last)
+        if r["status"] != "finished":
+            print(f"[pretrain {backbone}] {r['status']}")
+            failed = True
+    return 1 if failed else 0

@@ -1,0 +1,109 @@
+"""Cross-species pose pretraining: a backbone of the study (ResNet-50 SimpleBaseline or
+HRNet-W32) trained on the other animals of Animal-Pose with ``configs/pretrain_animals.py``
+(which inherits the baseline), as an ordinary resumable run of block ``pretrain``.
+
+After training it writes the start checkpoint that cat runs take with ``--init`` (the
+weights alone, loadable with ``weights_only=True``), its sha256, and the model's zero-shot
+AP on the real cats' val split.  All of it lands in the run's result JSON
+(``RESULTS/pretrain/9N_sS.json``) beside the per-validation history on the held-out animals.
+"""
+from pathlib import Path
+
+from catpose_lib.configs import PRETRAIN_CONFIG
+from catpose_lib.data.default_data import CACHE
+from catpose_lib.engine.experiments import Experiment
+from catpose_lib.engine.results import FINISHED, result_path, write_result
+
+PRETRAIN_RUNS = {
+    "resnet50": Experiment(91, "pretrain", "Cross-species pretraining",
+                           "ResNet-50 SimpleBaseline on dogs, sheep, horses, cows", {}),
+    "hrnet_w32": Experiment(92, "pretrain", "Cross-species pretraining",
+                            "HRNet-W32 on dogs, sheep, horses, cows", dict(backbone="hrnet_w32")),
+}
+DEFAULT_OUT = CACHE / "pretrained"
+
+
+def start_checkpoint_name(backbone: str, seed: int = 0) -> str:
+    return f"pretrain_{backbone}_s{seed}.pth"
+
+
+def export_start_checkpoint(run_checkpoint, out_path, meta: dict) -> dict:
+    """The weights of a run's checkpoint as a plain ``{'state_dict', 'meta'}`` file."""
+    import torch
+
+    from catpose_lib.data.layout import atomic_replace
+    from catpose_lib.engine.start_checkpoint import sha256_file
+
+    ckpt = torch.load(run_checkpoint, map_location="cpu", weights_only=False)  # our own run's file
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_replace(out_path) as tmp:
+        torch.save(dict(state_dict=ckpt["state_dict"], meta=meta), tmp)
+    return dict(path=str(out_path.resolve()), sha256=sha256_file(out_path),
+                megabytes=round(out_path.stat().st_size / 2**20, 1), from_checkpoint=str(run_checkpoint))
+
+
+def evaluate_checkpoint(checkpoint, data_root, overrides=None, device="cpu", scheme=None,
+                        num_workers=None, work_dir=None) -> dict:
+    """COCO keypoint metrics of a checkpoint on a dataset's val split (GT boxes, flip test),
+    with the baseline's val pipeline: mmengine's ``Runner.test``."""
+    import tempfile
+
+    from mmengine.runner import Runner
+
+    from catpose_lib.compat import checkpoint_loading
+    from catpose_lib.engine.config_builder import build_config
+
+    checkpoint_loading.install()
+    with tempfile.TemporaryDirectory(prefix="catpose-eval-", dir=work_dir) as tmp:
+        cfg = build_config(data_root, overrides or {}, scheme=scheme, device=device,
+                           num_workers=num_workers, work_dir=tmp)
+        cfg.load_from = str(checkpoint)
+        cfg.log_level = "WARNING"
+        cfg.experiment_name = f"eval-{Path(tmp).name}"
+        cfg.visualizer.name = f"visualizer-{cfg.experiment_name}"
+        metrics = Runner.from_cfg(cfg).test()
+    return {k.replace("coco/", ""): round(float(v), 6) for k, v in metrics.items()}
+
+
+def pretrain(data_root, results_dir, backbone="resnet50", zero_shot_root=None, out_dir=None,
+             budget="full", seed=0, device="auto", overrides=None, verbose=True, **run_options) -> dict:
+    """Pretrain one backbone (resumable; a finished run is not trained again), export its
+    start checkpoint and measure its zero-shot AP on ``zero_shot_root``'s val split."""
+    from catpose_lib.data.validate import check_dataset
+    from catpose_lib.engine.run_one import RunRequest, execute, resolve_device
+
+    if backbone not in PRETRAIN_RUNS:
+        raise ValueError(f"backbone must be one of {', '.join(PRETRAIN_RUNS)}, not {backbone!r}")
+    check_dataset(data_root, scheme="animalpose20")
+    if zero_shot_root:
+        check_dataset(zero_shot_root, scheme="animalpose20")
+    exp = PRETRAIN_RUNS[backbone]
+    req = RunRequest(experiment=exp, data_root=str(data_root), results_dir=str(results_dir),
+                     seed=int(seed), budget=budget, device=device, config=str(PRETRAIN_CONFIG),
+                     common_overrides=dict(overrides or {}), verbose=verbose,
+                     base=dict(name="pretrain_animals.py", overrides={}), **run_options)
+    result = execute(req)
+    if result["status"] != FINISHED or not result.get("checkpoint"):
+        return result
+    out = Path(out_dir) if out_dir else DEFAULT_OUT
+    meta = dict(catpose_pretrain=backbone, run_key=result["key"], seed=int(seed), budget=result["budget"],
+                data_root=result["data_root"], best=result["best"], overrides=result["overrides"])
+    previous = result.get("start_checkpoint") or {}
+    target = out / start_checkpoint_name(backbone, seed)
+    if not (previous.get("path") == str(target.resolve()) and target.exists()
+            and previous.get("from_checkpoint") == result["checkpoint"]):
+        result["start_checkpoint"] = export_start_checkpoint(result["checkpoint"], target, meta)
+    if zero_shot_root and (result.get("zero_shot") or {}).get("sha256") != result["start_checkpoint"]["sha256"]:
+        metrics = evaluate_checkpoint(result["start_checkpoint"]["path"], zero_shot_root, result["overrides"],
+                                      device=resolve_device(device), num_workers=req.num_workers)
+        result["zero_shot"] = dict(data_root=str(Path(zero_shot_root).resolve()), split="val",
+                                   sha256=result["start_checkpoint"]["sha256"], **metrics)
+    if verbose:
+        zs = result.get("zero_shot", {}).get("AP")
+        print(f"[pretrain {backbone}] held-out animals best AP {result['best']['AP']:.4f} "
+              f"(epoch {result['best']['epoch']})" + (f", zero-shot cats val AP {zs:.4f}" if zs is not None else "")
+              + f"; start checkpoint {result['start_checkpoint']['path']} "
+              f"(sha256 {result['start_checkpoint']['sha256'][:12]})", flush=True)
+    write_result(result_path(results_dir, exp.block, exp.no, seed), result)
+    return result

@@ -1,0 +1,50 @@
+"""Notebook 00_pretrain: pretrain the backbones on the other animals, then a table (held-out
+AP, zero-shot AP on the cats, start checkpoint and its sha256) and the held-out AP curves."""
+from pathlib import Path
+
+
+def pretrain_table(results: list):
+    import pandas as pd
+
+    rows = []
+    for r in results:
+        sc, zs = r.get("start_checkpoint") or {}, r.get("zero_shot") or {}
+        spe = [h["train_seconds"] for h in r.get("history", []) if h.get("train_seconds")]
+        rows.append({"backbone": r["parameter"], "status": r["status"], "epochs": r["max_epochs"],
+                     "held-out best (epoch: AP)": f"{r['best']['epoch']}: {r['best']['AP']:.4f}" if r.get("best") else "",
+                     "zero-shot cats val AP": zs.get("AP"), "s / epoch": round(sum(spe) / len(spe), 1) if spe else None,
+                     "device": r["provenance"]["device_name"] if "device_name" in r["provenance"] else r["provenance"]["device"],
+                     "start checkpoint": sc.get("path"), "sha256": (sc.get("sha256") or "")[:16]})
+    return pd.DataFrame(rows)
+
+
+def plot_pretrain_curves(results: list, path):
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
+    rows = [dict(backbone=r["parameter"].split(" on ")[0], epoch=h["epoch"], AP=h["AP"])
+            for r in results for h in r.get("history", []) if h.get("AP") is not None]
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    if rows:
+        sns.lineplot(data=pd.DataFrame(rows), x="epoch", y="AP", hue="backbone", marker="o", ax=ax)
+    ax.set_title("Pretraining on other animals: AP on their held-out split")
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def run_pretrain_report(data, results_dir, figures_dir, zero_shot=None, backbones=("resnet50", "hrnet_w32"),
+                        out_dir=None, budget="full", seed=0, device="auto", overrides=None, **run_options) -> dict:
+    from catpose_lib.data.default_data import course_layout_root
+    from catpose_lib.engine.pretrain import pretrain
+
+    others = course_layout_root(data, one_category="animal")
+    cats = course_layout_root(zero_shot) if zero_shot else None
+    results = [pretrain(others, results_dir, backbone=b, zero_shot_root=cats, out_dir=out_dir, budget=budget,
+                        seed=seed, device=device, overrides=overrides, **run_options) for b in backbones]
+    figure = plot_pretrain_curves(results, Path(figures_dir) / "00_pretrain" / "heldout_ap.png")
+    return dict(data_root=str(others), zero_shot_root=str(cats) if cats else None, results=results,
+                table=pretrain_table(results), figures=dict(heldout_ap=figure))

@@ -1,0 +1,187 @@
+"""Cross-species pretraining and start checkpoints (`pretrain`, `run --init`)."""
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from tests.conftest import QUICK, REPO, SHARED
+from tests.test_animalpose_import import load, make_raw
+
+def animalpose_names():
+    from catpose_lib.schemes import keypoint_names
+
+    return keypoint_names("animalpose20")
+
+
+@pytest.fixture(scope="module")
+def tiny_animals(tmp_path_factory):
+    """Two tiny animalpose20 datasets: 'other animals' (pretraining) and 'cats' (zero-shot)."""
+    from tests.tiny_coco import write_tiny_coco
+
+    base = tmp_path_factory.mktemp("animals")
+    roots = {}
+    for name, seed in (("others", 1), ("cats", 2)):
+        info = write_tiny_coco(base / name, n_train=6, n_val=3, n_test=3, num_keypoints=20,
+                               keypoint_names=animalpose_names(), image_size=(96, 80), seed=seed,
+                               category_name="animal" if name == "others" else "cat")
+        roots[name] = info["root"]
+    return roots
+
+
+@pytest.fixture(scope="module")
+def pretrained(tiny_animals, tmp_path_factory):
+    """A smoke pretraining of the quick ResNet-18 (one per module)."""
+    from catpose_lib.engine.pretrain import pretrain
+
+    out = tmp_path_factory.mktemp("pretrain")
+    r = pretrain(tiny_animals["others"], out / "results", backbone="resnet50", zero_shot_root=tiny_animals["cats"],
+                 out_dir=out / "ckpt", budget="smoke", device="cpu", overrides=QUICK, num_workers=0, verbose=False)
+    return r, out
+
+
+def test_import_merges_species_into_one_category(tmp_path):
+    from catpose_lib.data.animalpose import import_animalpose
+
+    raw = make_raw(tmp_path / "raw", dog=True)
+    s = import_animalpose(raw, tmp_path / "one", one_category="animal")
+    train, val = load(tmp_path / "one", "train"), load(tmp_path / "one", "val")
+    assert [c["id"] for c in train["categories"]] == [1] and train["categories"][0]["name"] == "animal"
+    assert train["categories"][0]["raw_names"] == ["dog", "cat"]
+    anns = train["annotations"] + val["annotations"]
+    assert {a["category_id"] for a in anns} == {1}
+    assert sorted({a["raw_category_id"] for a in anns}) == [1, 2]
+    assert sum(a["raw_category_id"] == 1 for a in anns) == 2  # the two dogs
+    assert s["instances"]["train"] + s["instances"]["val"] == len(anns)
+
+
+def test_pretrain_writes_a_start_checkpoint_with_sha256_and_zero_shot_ap(pretrained):
+    from catpose_lib.engine.start_checkpoint import sha256_file
+
+    r, out = pretrained
+    assert r["status"] == "finished", r.get("message")
+    assert r["block"] == "pretrain" and r["no"] == 91 and r["config"].endswith("pretrain_animals.py")
+    sc = r["start_checkpoint"]
+    assert sc["sha256"] == sha256_file(sc["path"])
+    ckpt = torch.load(sc["path"], weights_only=True)  # a plain file: loads without pickle code
+    assert ckpt["meta"]["catpose_pretrain"] == "resnet50"
+    assert ckpt["state_dict"]["head.final_layer.weight"].shape[0] == 20
+    assert 0.0 <= r["zero_shot"]["AP"] <= 1.0 and r["zero_shot"]["sha256"] == sc["sha256"]
+    assert r["history"] and r["best"] is not None
+    on_disk = json.loads((out / "results" / "pretrain" / "91_s0.json").read_text())
+    assert on_disk["start_checkpoint"] == sc and on_disk["zero_shot"]["AP"] == r["zero_shot"]["AP"]
+
+
+def test_pretrain_config_inherits_the_baseline():
+    from mmengine.config import Config
+
+    from catpose_lib.configs import BASELINE_CONFIG, PRETRAIN_CONFIG
+
+    base, pre = Config.fromfile(str(BASELINE_CONFIG)), Config.fromfile(str(PRETRAIN_CONFIG))
+    assert pre.codec == base.codec and pre.model.backbone == base.model.backbone
+    assert pre.model.test_cfg == base.model.test_cfg and pre.val_dataloader == base.val_dataloader
+    assert pre.optim_wrapper.optimizer.lr == 1e-3 and pre.train_cfg.max_epochs == 100
+    types = [t["type"] for t in pre.train_dataloader.dataset.pipeline]
+    assert "RandomHalfBody" in types and pre.train_dataloader.batch_size == 64
+
+
+def test_run_from_the_start_checkpoint_records_its_sha256_and_loads_it(pretrained, tiny_animals, tmp_path):
+    from catpose_lib.engine.sweep import run_baseline
+
+    r0, _ = pretrained
+    (r,) = run_baseline(tiny_animals["cats"], tmp_path / "res", budget="smoke", device="cpu",
+                        common_overrides=dict(QUICK, lr=1e-12), num_workers=0, verbose=False,
+                        init=r0["start_checkpoint"]["path"])
+    assert r["status"] == "finished", r.get("message")
+    assert r["init"]["sha256"] == r0["start_checkpoint"]["sha256"]
+    assert r["init"]["tensors_loaded"] == r["init"]["tensors_in_model"] and not r["init"]["skipped_shape_mismatch"]
+    start = torch.load(r0["start_checkpoint"]["path"], weights_only=True)["state_dict"]
+    after = torch.load(r["checkpoint"], weights_only=False)["state_dict"]
+    for key in ("backbone.conv1.weight", "head.final_layer.weight"):  # lr 1e-12: weights stay put
+        assert torch.allclose(start[key], after[key], atol=1e-6), key
+
+
+def test_init_errors_come_before_training(pretrained, tiny_animals, tmp_path):
+    from catpose_lib.engine.sweep import run_baseline
+    from catpose_lib.errors import CatposeError
+
+    r0, _ = pretrained
+    kw = dict(budget="smoke", device="cpu", num_workers=0, verbose=False)
+    with pytest.raises(CatposeError, match="init: start checkpoint .*nope.pth does not exist"):
+        run_baseline(tiny_animals["cats"], tmp_path / "a", common_overrides=QUICK, init=tmp_path / "nope.pth", **kw)
+    with pytest.raises(CatposeError, match=r"does not match this run's backbone \(HRNet\)"):
+        run_baseline(tiny_animals["cats"], tmp_path / "b", common_overrides=dict(QUICK, backbone="hrnet_w32"),
+                     init=r0["start_checkpoint"]["path"], **kw)
+    with pytest.raises(CatposeError, match=r"ResNet50\)"):  # a ResNet-18 start for the ResNet-50 baseline
+        run_baseline(tiny_animals["cats"], tmp_path / "c", init=r0["start_checkpoint"]["path"], **kw)
+    assert not list((tmp_path).rglob("*.pth"))  # nothing trained
+
+
+def test_start_checkpoint_with_code_is_refused(tiny_animals, tmp_path):
+    from catpose_lib.engine.sweep import run_baseline
+    from catpose_lib.errors import CatposeError
+
+    bad = tmp_path / "evil.pth"
+    torch.save({"state_dict": {"x": torch.zeros(1)}, "hook": subprocess.Popen}, bad)
+    with pytest.raises(CatposeError, match="weights_only=True"):
+        run_baseline(tiny_animals["cats"], tmp_path / "r", common_overrides=QUICK, init=bad, budget="smoke",
+                     device="cpu", num_workers=0, verbose=False)
+
+
+def test_pack_and_unpack_keep_weights_within_int8_steps(pretrained, tmp_path):
+    sys.path.insert(0, str(REPO / "scripts"))
+    from pack_checkpoint import pack, unpack
+
+    r0, _ = pretrained
+    src = r0["start_checkpoint"]["path"]
+    parts = pack(src, tmp_path / "ck", part_mb=1.0)
+    assert len(parts) > 1
+    unpack(tmp_path / "ck", tmp_path / "back.pth")
+    a = torch.load(src, weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "back.pth", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys()
+    w, v = a["backbone.layer1.0.conv1.weight"], b["backbone.layer1.0.conv1.weight"]
+    step = w.abs().reshape(w.shape[0], -1).amax(1) / 127
+    assert ((w - v).abs().reshape(w.shape[0], -1) <= step[:, None] / 2 + 1e-7).all()
+    assert not torch.equal(w, v)  # it was quantized
+    assert torch.equal(a["backbone.bn1.running_mean"], b["backbone.bn1.running_mean"])  # 1-d: exact
+
+
+def test_pretrain_cli_rejects_a_bad_budget_before_any_work(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "catpose_lib", "pretrain", "--data", str(tmp_path / "none"),
+                           "--results", str(tmp_path / "r"), "--budget", "0"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "budget fraction must be in (0, 1]" in proc.stderr
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_gpu_check_dry_on_the_shared_animals(tmp_path):
+    """scripts/gpu_check.sh --dry: pretraining of both backbones, the proof arms and the packed
+    checkpoints, on a CPU-sized subset of the shared data (5 min here: opt-in, -m slow)."""
+    import os
+
+    from catpose_lib.data.animalpose import import_animalpose
+
+    if not (SHARED / "animalpose_others" / "keypoints.json").is_file():
+        pytest.skip("../shared/datasets is absent")
+    import_animalpose(SHARED / "animalpose_others", tmp_path / "others", one_category="animal")
+    import_animalpose(SHARED / "animalpose_cats", tmp_path / "cats")
+    env = dict(os.environ, OUT=str(tmp_path / "out"), GPU_WORK=str(tmp_path / "work"),
+               GPU_OTHERS=str(tmp_path / "others"), GPU_CATS=str(tmp_path / "cats"),
+               CATPOSE_CACHE=str(tmp_path / "cache"))
+    proc = subprocess.run(["bash", "scripts/gpu_check.sh", "--dry"], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
+    for backbone in ("resnet50", "hrnet_w32"):
+        e = report["pretrain"][backbone]
+        assert e["status"] == "finished" and 0 <= e["zero_shot"]["AP"] <= 1, e
+        assert e["parts"] and 0 <= e["unpacked_zero_shot"]["AP"] <= 1
+    arms = report["transfer"]["arms"]
+    assert set(arms) == {"scratch", "cross_species", "cross_species_lr1e-4"}
+    assert arms["cross_species"]["init"]["sha256"] == report["pretrain"]["resnet50"]["start_checkpoint"]["sha256"]
+    assert arms["scratch"]["init"] is None
+    assert (tmp_path / "out" / "results.tar.gz").stat().st_size > 0
