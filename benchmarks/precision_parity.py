@@ -11,6 +11,7 @@ interrupted measurement continues where it stopped).  This decides whether bf16 
 default: only when the AP difference stays within the noise between seeds.
 """
 from common import base_parser, data_root, device_of, emit
+from mmengine.config import DictAction
 
 
 def main():
@@ -18,21 +19,20 @@ def main():
     p.add_argument("--results", required=True, help="folder for the runs (fp32/ and bf16/ under it)")
     p.add_argument("--seeds", default="0,1")
     p.add_argument("--budget", default="full")
-    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+    p.add_argument("--set", nargs="+", action=DictAction, default={}, metavar="KNOB=VALUE",
                    help="override for both settings (e.g. resnet_depth=18)")
     p.add_argument("--workers", type=int, default=1)
     args = p.parse_args()
 
     from pathlib import Path
 
-    from catpose_lib.commands.run import parse_knobs
     from catpose_lib.engine.parity import compare_settings
     from catpose_lib.engine.sweep import run_baseline
 
     root = data_root(args.data)
     device = device_of(args.device)
     seeds = [int(s) for s in args.seeds.split(",")]
-    overrides = parse_knobs(args.set)
+    overrides = dict(args.set)
     runs = {"fp32": [], "bf16": []}
     for seed in seeds:  # seed by seed: an interrupted measurement already has whole pairs
         for name, precision, channels_last in (("fp32", "fp32", False), ("bf16", "bf16", True)):

@@ -40,8 +40,9 @@ def run_arm_seed(args, arm, seed):
         cmd += ["--workers", str(args.workers)]
     if arm["init"]:
         cmd += ["--init", args.init]
-    for k in list(args.set or []) + arm["knobs"]:
-        cmd += ["--set", k]
+    knobs = list(args.set or []) + arm["knobs"]
+    if knobs:
+        cmd += ["--set", *knobs]
     log = Path(args.results) / f"{arm['name']}_s{seed}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as f:
@@ -76,25 +77,22 @@ def summarise(results_dir) -> dict:
 
 
 def figure(arms: dict, path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")  # a script, not a notebook kernel
-    import matplotlib.pyplot as plt
     import pandas as pd
     import seaborn as sns
 
+    from catpose_lib.report.drawing import figure as new_figure, save
+
     rows = [dict(arm=name, seed=s, epoch=e, AP=ap) for name, a in arms.items()
             for s, curve in a["curves"].items() for e, ap in curve]
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig = new_figure(7, 4.2)
+    ax = fig.subplots()
     sns.lineplot(data=pd.DataFrame(rows), x="epoch", y="AP", hue="arm", errorbar="sd", marker="o", ax=ax)
     ax.axhline(0.144, ls="--", c="grey", lw=1)
     ax.text(1, 0.147, "course baseline from ImageNet (0.144)", color="grey", fontsize=8)
     ax.set_title("Course baseline on the real cats (val): from scratch vs cross-species start\n"
                  "mean +- sd over seeds")
     ax.set_ylabel("COCO OKS AP (val)")
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    save(fig, path, dpi=120)
 
 
 def main(argv=None):
@@ -105,7 +103,8 @@ def main(argv=None):
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--arm", action="append", default=None,
                    help="NAME:[init]:KNOB=VALUE,... (default: scratch:: and cross_species:init:)")
-    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE", help="knob for every arm")
+    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+                   help="knob for every arm (repeatable; passed on to `run --set`)")
     p.add_argument("--jobs", type=int, default=1, help="runs at once")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))

@@ -17,6 +17,7 @@ COMMANDS = {
     "check": "check",
     "stats": "stats",
     "run": "run",
+    "config": "config",
     "table": "table",
     "predict": "predict",
     "compact": "compact",

@@ -17,3 +17,11 @@ class DataError(CatposeError):
         if record is not None:
             where.append(str(record))
         super().__init__(f"{': '.join(where)}: {message}" if where else message)
+
+
+class ParameterError(CatposeError, ValueError):
+    """A bad notebook / CLI parameter: one line naming it and what it accepts."""
+
+    def __init__(self, name: str, value, accepts: str):
+        self.name = name
+        super().__init__(f"parameter '{name}' = {value!r}: {accepts}")

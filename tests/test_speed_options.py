@@ -104,6 +104,11 @@ def test_two_process_gloo_run_matches_single_process(tiny_cats, tmp_path):
     assert [set(h) for h in a["history"]] == [set(h) for h in b["history"]]
     for h in b["history"]:
         assert 0 <= h["AP"] <= 1 and h["train_loss"] > 0
+    # the DistributedSampler split each epoch over the 2 processes: rank 0 trained on half the
+    # instances the single process trained on
+    seen = [round(h["samples_per_s"] * h["train_seconds"]) for h in a["history"] + b["history"]]
+    n = seen[0]
+    assert seen == [n, n, -(-n // 2), -(-n // 2)] and n >= 8
 
 
 def _fake_run(seed, final, best, seconds=10.0, status="finished"):

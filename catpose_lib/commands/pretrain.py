@@ -2,6 +2,8 @@
 import argparse
 import os
 
+from mmengine.config import DictAction
+
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 HELP = ("pretrain ResNet-50 / HRNet-W32 pose models on other animals (Animal-Pose dogs, sheep, "
@@ -22,11 +24,11 @@ def add_arguments(p):
     p.add_argument("--out", default=None, help="folder of the start checkpoints (default: ~/.cache/catpose/pretrained)")
     p.add_argument("--budget", default="full", help="full | smoke | fraction of the 100 epochs")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--set", nargs="+", action=DictAction, default={}, metavar="KNOB=VALUE",
                    help="experiment knob applied on top of configs/pretrain_animals.py")
     p.add_argument("--workers", type=int, default=None, help="dataloader workers")
-    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=("auto", "fp32", "bf16", "fp16"))
+    p.add_argument("--precision", default=DEFAULT_PRECISION, help="auto | fp32 | bf16 | fp16")
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=DEFAULT_CHANNELS_LAST)
     p.add_argument("--quiet", action="store_true")
 
@@ -34,15 +36,12 @@ def add_arguments(p):
 def run(args):
     if args.device == "cpu":
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    from catpose_lib.commands.run import parse_knobs
     from catpose_lib.data.default_data import course_layout_root
-    from catpose_lib.engine.budget import parse_budget
-    from catpose_lib.engine.overrides import check_knobs
+    from catpose_lib.engine.params import check_run_parameters
     from catpose_lib.engine.pretrain import pretrain
 
-    budget = parse_budget(args.budget)
-    knobs = parse_knobs(args.set)
-    check_knobs(knobs)
+    p = check_run_parameters(budget=args.budget, device=args.device, precision=args.precision, overrides=args.set)
+    budget, knobs = p["budget"], p["overrides"]
     data = course_layout_root(args.data, one_category="animal")
     cats = course_layout_root(args.zero_shot) if args.zero_shot else None
     failed = False

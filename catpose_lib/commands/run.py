@@ -2,6 +2,8 @@
 import argparse
 import os
 
+from mmengine.config import DictAction
+
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 HELP = "run a block of the study (training + validation), skipping finished runs"
@@ -12,18 +14,18 @@ def add_arguments(p):
                                  "backbone, optimizer, or baseline")
     p.add_argument("--data", required=True, help="dataset root (course layout)")
     p.add_argument("--results", required=True, help="results folder")
-    p.add_argument("--experiments", default="", help="comma-separated experiment numbers (default: all)")
+    p.add_argument("--experiments", default="", help="experiment numbers, e.g. 9,10 or \"9 10\" (default: all)")
     p.add_argument("--budget", default="full", help="full | smoke | fraction of the epochs (e.g. 0.1)")
-    p.add_argument("--seeds", default="0", help="comma-separated seeds")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--seeds", default="0", help="seeds, e.g. 0,1,2")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--base", default="best", choices=("baseline", "best"),
                    help="start from the baseline or from the previous block's best run")
     p.add_argument("--scheme", default=None, choices=("cats17", "animalpose20"),
                    help="keypoint scheme (default: the dataset's)")
-    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
-                   help="extra override applied to every run (e.g. resnet_depth=18)")
+    p.add_argument("--set", nargs="+", action=DictAction, default={}, metavar="KNOB=VALUE",
+                   help="protocol knob applied to every run (e.g. resnet_depth=18; knobs: README)")
     p.add_argument("--workers", type=int, default=None, help="dataloader workers")
-    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=("auto", "fp32", "bf16", "fp16"),
+    p.add_argument("--precision", default=DEFAULT_PRECISION,
                    help="mixed precision (auto = bf16 where the CPU/GPU supports it, else fp32/fp16; "
                         "default %(default)s)")
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=DEFAULT_CHANNELS_LAST,
@@ -38,40 +40,26 @@ def add_arguments(p):
     p.add_argument("--quiet", action="store_true")
 
 
-def parse_knobs(items):
-    import ast
-
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set expects KNOB=VALUE, got {item!r}")
-        try:
-            out[key.strip()] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key.strip()] = value
-    return out
-
-
 def run(args):
     if args.device == "cpu":
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    from catpose_lib.engine.params import check_run_parameters
     from catpose_lib.engine.results import study_table
     from catpose_lib.engine.sweep import run_baseline, run_block
 
-    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    p = check_run_parameters(block=args.block, experiments=args.experiments, budget=args.budget, seeds=args.seeds,
+                             device=args.device, precision=args.precision, base=args.base,
+                             data_root=args.data, overrides=args.set)
     cache = {"auto": "auto", "on": True, "off": False}[args.image_cache]
-    kwargs = dict(budget=args.budget, device=args.device, scheme=args.scheme,
+    kwargs = dict(budget=p["budget"], device=args.device, scheme=args.scheme,
                   num_workers=args.workers, verbose=not args.quiet, precision=args.precision,
                   channels_last=args.channels_last, image_cache=cache, launcher=args.launcher,
                   init=args.init)
-    if args.block in ("baseline", "00", "0"):
-        results = run_baseline(args.data, args.results, seeds=seeds,
-                               common_overrides=parse_knobs(args.set), **kwargs)
+    if p["block"] == "baseline":
+        results = run_baseline(args.data, args.results, seeds=p["seeds"], common_overrides=p["overrides"], **kwargs)
     else:
-        ids = [int(i) for i in args.experiments.split(",") if i.strip()] or None
-        results = run_block(args.block, args.data, args.results, experiments=ids, seeds=seeds,
-                            base=args.base, overrides=parse_knobs(args.set), **kwargs)
+        results = run_block(p["block"], args.data, args.results, experiments=p["experiments"], seeds=p["seeds"],
+                            base=args.base, overrides=p["overrides"], **kwargs)
     from mmengine.dist import is_main_process
 
     if is_main_process():

@@ -1,13 +1,14 @@
 """A compact copy of a dataset: one image per instance, cropped with a margin around its box,
 downscaled and re-encoded, with boxes and keypoints moved along.
 
-For carrying real data where size matters (the GPU machine takes 64 MiB a call; the
-Animal-Pose cats are 81 MB): the top-down model only ever sees the box plus padding, so the
-crops keep what training and GT-box evaluation use.
+For moving a dataset where size matters (a remote machine, a size-limited upload): the
+top-down model only ever sees the box plus padding, so the crops keep what training and
+GT-box evaluation use.
 """
 import json
 from pathlib import Path
 
+from catpose_lib.data.boxes import margin_box
 from catpose_lib.data.layout import ANNOTATION_FILES, atomic_write_json, staged_output_dir
 from catpose_lib.errors import DataError
 
@@ -16,10 +17,8 @@ def _crop_instance(img, ann, margin, max_side):
     import cv2
     import numpy as np
 
-    h, w = img.shape[:2]
     x, y, bw, bh = ann["bbox"]
-    x0, y0 = max(0, int(np.floor(x - margin * bw))), max(0, int(np.floor(y - margin * bh)))
-    x1, y1 = min(w, int(np.ceil(x + bw * (1 + margin)))), min(h, int(np.ceil(y + bh * (1 + margin))))
+    x0, y0, x1, y1 = margin_box(ann["bbox"], margin, img.shape[1], img.shape[0])
     crop = img[y0:y1, x0:x1]
     scale = min(1.0, max_side / max(crop.shape[:2]))
     if scale < 1.0:

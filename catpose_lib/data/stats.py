@@ -10,7 +10,8 @@ import math
 from pathlib import Path
 
 from catpose_lib.data.layout import annotation_path
-from catpose_lib.data.validate import SCHEME_BY_COUNT, load_coco
+from catpose_lib.data.validate import load_coco
+from catpose_lib.schemes import SCHEME_BY_COUNT, keypoint_count
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -28,13 +29,7 @@ def _load_splits(root):
 
 
 def _num_keypoints(data):
-    for cat in data.get("categories") or []:
-        if isinstance(cat.get("keypoints"), list):
-            return len(cat["keypoints"])
-    for ann in data["annotations"]:
-        if "keypoints" in ann:
-            return len(ann["keypoints"]) // 3
-    return 0
+    return keypoint_count(data) or 0
 
 
 def _keypoint_names(data, k):
@@ -153,21 +148,13 @@ def _dataset_meta(data, k):
 def plot_samples(root, split="train", n=8, seed=0, out=None, *, cols=4):
     """Draw ``n`` random images of ``split`` (seeded) with boxes and skeletons; a matplotlib Figure.
 
-    Drawing is MMPose's ``PoseLocalVisualizer`` with the scheme's metainfo (keypoint and
-    link colours, skeleton); matplotlib only lays the drawn images out in a grid.  The
-    visualizer runs with ``backend="matplotlib"``: MMPose 1.3.2's opencv backend calls
-    ``int(np.array([r]))`` when drawing keypoints, a TypeError with NumPy >= 2.4.  Saves a
-    PNG to ``out`` when given.  Unlabelled keypoints (v = 0) are not drawn.
+    Drawing is MMPose's ``PoseLocalVisualizer`` with the scheme's metainfo (report.drawing);
+    matplotlib only lays the drawn images out in a grid.  Saves a PNG to ``out`` when given.
+    Unlabelled keypoints (v = 0) are not drawn.
     """
     import random
-    import warnings
 
-    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
-    import numpy as np
-    from mmengine.structures import InstanceData
-    from mmpose.structures import PoseDataSample
-    from mmpose.visualization import PoseLocalVisualizer
-    from PIL import Image
+    from catpose_lib.report.drawing import draw_instances, image_grid, load_rgb, pose_visualizer, save
 
     root = Path(root)
     data = load_coco(annotation_path(root, split))
@@ -177,41 +164,16 @@ def plot_samples(root, split="train", n=8, seed=0, out=None, *, cols=4):
     by_img = {}
     for ann in data["annotations"]:
         by_img.setdefault(ann["image_id"], []).append(ann)
-
-    vis = PoseLocalVisualizer(name=f"catpose_plot_samples_{id(data)}", line_width=2, radius=3,
-                              backend="matplotlib")
-    vis.set_dataset_meta(_dataset_meta(data, k))
-
-    cols = max(1, min(cols, len(chosen) or 1))
-    nrows = max(1, math.ceil(len(chosen) / cols))
-    fig = Figure(figsize=(4 * cols, 3.3 * nrows))
-    axes = fig.subplots(nrows, cols, squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
+    vis = pose_visualizer(_dataset_meta(data, k))
+    fig, axes = image_grid(len(chosen), cols)
     for ax, img in zip(axes.flat, chosen):
-        with Image.open(root / "images" / img["file_name"]) as im:
-            rgb = np.asarray(im.convert("RGB"))
         anns = by_img.get(img["id"], [])
-        inst = InstanceData()
-        if anns:
-            xywh = np.array([a["bbox"] for a in anns], dtype=np.float32)
-            inst.bboxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
-            if all("keypoints" in a for a in anns):
-                kp = np.array([a["keypoints"] for a in anns], dtype=np.float32).reshape(len(anns), -1, 3)
-                inst.keypoints = kp[..., :2]
-                inst.keypoints_visible = (kp[..., 2] > 0).astype(np.float32)
-        sample = PoseDataSample()
-        sample.gt_instances = inst
-        with warnings.catch_warnings():  # mmengine warns for every box touching the image border
-            warnings.filterwarnings("ignore", message=".*out of bounds.*")
-            drawn = vis.add_datasample(img["file_name"], rgb, sample, draw_gt=True, draw_pred=False,
-                                       draw_bbox=True, show=False)
+        kps = [a["keypoints"] for a in anns] if anns and all("keypoints" in a for a in anns) else None
+        drawn = draw_instances(vis, load_rgb(root / "images" / img["file_name"]), kps,
+                               [a["bbox"] for a in anns], as_gt=True, name=img["file_name"])
         ax.imshow(drawn)
         ax.set_title(f"{img['file_name']} ({len(anns)} inst.)", fontsize=8)
     fig.suptitle(f"{root.name}: {split}, {len(chosen)} of {len(images)} images", fontsize=10)
-    fig.tight_layout()
     if out is not None:
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=100)
+        save(fig, out)
     return fig

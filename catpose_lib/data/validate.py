@@ -25,11 +25,10 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from catpose_lib.data.layout import annotation_path
 from catpose_lib.errors import DataError
+from catpose_lib.schemes import SCHEME_BY_COUNT, SCHEME_COUNTS, infer_scheme  # noqa: F401  (re-exported)
 
 BOX_TOLERANCE = 1.0  # pixels a box may stick out of its image (rounding in converted data)
 MAX_LISTED = 20
-SCHEME_BY_COUNT = {17: "cats17", 20: "animalpose20"}
-SCHEME_COUNTS = {"cats17": 17, "animalpose20": 20}
 REQUIRED_SPLITS = ("train", "val")
 ALL_SPLITS = ("train", "val", "test")
 
@@ -83,6 +82,23 @@ def load_json(path):
     except json.JSONDecodeError as exc:
         raise DataError(f"malformed JSON: {exc.msg}", file=path,
                         record=f"line {exc.lineno} column {exc.colno}") from None
+
+
+def _record_id(problems, path, kind, record, index, seen):
+    """Check a record's id (an object, an integer id, not seen before) and register it; returns
+    the record's name for messages, or None when it is not even an object or has a bad id."""
+    if not isinstance(record, dict):
+        problems.add(path, f"{kind} index {index}", f"{kind} record must be an object")
+        return None
+    rec = f"{kind} id={record.get('id')!r} (index {index})"
+    if not _is_int(record.get("id")):
+        problems.add(path, rec, f"{kind} id must be an integer")
+        return None
+    if record["id"] in seen:
+        problems.add(path, rec, f"duplicate {kind} id {record['id']} (first at index {seen[record['id']]})")
+        return None
+    seen[record["id"]] = index
+    return rec
 
 
 def load_coco(path):
@@ -140,25 +156,6 @@ def _image_problem(path: Path, decode: bool):
     return size, ""
 
 
-def infer_scheme(data, path=None) -> str:
-    """cats17 / animalpose20 from the keypoint count of the first category (or annotation)."""
-    count = None
-    for cat in data.get("categories") or []:
-        if isinstance(cat, dict) and isinstance(cat.get("keypoints"), list):
-            count = len(cat["keypoints"])
-            break
-    if count is None:
-        for ann in data.get("annotations") or []:
-            if isinstance(ann, dict) and isinstance(ann.get("keypoints"), list):
-                count = len(ann["keypoints"]) // 3
-                break
-    if count not in SCHEME_BY_COUNT:
-        known = ", ".join(f"{k} -> {v}" for k, v in SCHEME_BY_COUNT.items())
-        raise DataError(f"cannot infer the keypoint scheme from {count} keypoints ({known}); "
-                        "pass scheme=... / --scheme", file=path)
-    return SCHEME_BY_COUNT[count]
-
-
 def _scheme_names(scheme):
     """Keypoint names of the scheme, or None when mmpose is not importable."""
     try:
@@ -203,17 +200,10 @@ def check_split(root, split, scheme_k, problems, *, decode=False, image_cache=No
         problems.add(path, None, "no categories")
 
     # images
-    images = {}
+    images, image_index = {}, {}
     for i, img in enumerate(data["images"]):
-        if not isinstance(img, dict):
-            problems.add(path, f"image index {i}", "image record must be an object")
-            continue
-        rec = f"image id={img.get('id')!r} (index {i})"
-        if not _is_int(img.get("id")):
-            problems.add(path, rec, "image id must be an integer")
-            continue
-        if img["id"] in images:
-            problems.add(path, rec, f"duplicate image id {img['id']} (first at index {images[img['id']][0]})")
+        rec = _record_id(problems, path, "image", img, i, image_index)
+        if rec is None:
             continue
         images[img["id"]] = (i, img)
         why = unsafe_file_name(img.get("file_name"))
@@ -246,12 +236,7 @@ def check_split(root, split, scheme_k, problems, *, decode=False, image_cache=No
             problems.add(path, f"annotation index {i}", "annotation record must be an object")
             continue
         rec = f"annotation id={ann.get('id')!r} (index {i})"
-        if not _is_int(ann.get("id")):
-            problems.add(path, rec, "annotation id must be an integer")
-        elif ann["id"] in ann_ids:
-            problems.add(path, rec, f"duplicate annotation id {ann['id']} (first at index {ann_ids[ann['id']]})")
-        else:
-            ann_ids[ann["id"]] = i
+        _record_id(problems, path, "annotation", ann, i, ann_ids)  # a bad id is reported; checks go on
         img_entry = images.get(ann.get("image_id"))
         if img_entry is None:
             problems.add(path, rec, f"image_id {ann.get('image_id')!r} is not in 'images'")

@@ -1,34 +1,11 @@
 """Build the resolved MMPose config of one run: baseline + base overrides + experiment
 overrides + dataset + budget + runtime options."""
-import json
 from pathlib import Path
 
 from catpose_lib.configs import BASELINE_CONFIG
 from catpose_lib.engine.budget import apply_budget
 from catpose_lib.engine.overrides import apply_overrides
-from catpose_lib.errors import DataError
-from catpose_lib.schemes import SCHEME_NAMES, scheme_file
-
-SCHEME_BY_KEYPOINTS = {17: "cats17", 20: "animalpose20"}
-
-
-def infer_scheme(data_root) -> str:
-    """The keypoint scheme of a dataset, from its val.json category's keypoint count."""
-    path = Path(data_root) / "annotations" / "val.json"
-    try:
-        with open(path) as f:
-            categories = json.load(f).get("categories") or []
-    except FileNotFoundError:
-        raise DataError("annotation file not found", file=path) from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"malformed JSON ({exc})", file=path) from None
-    if not categories or "keypoints" not in categories[0]:
-        raise DataError("no category with keypoint names", file=path, record="categories")
-    n = len(categories[0]["keypoints"])
-    if n not in SCHEME_BY_KEYPOINTS:
-        raise DataError(f"{n} keypoints match no known scheme ({SCHEME_BY_KEYPOINTS})",
-                        file=path, record="categories[0]")
-    return SCHEME_BY_KEYPOINTS[n]
+from catpose_lib.schemes import SCHEME_COUNTS, SCHEME_NAMES, root_scheme, scheme_file
 
 
 def build_config(data_root, overrides=None, scheme=None, budget="full", seed=0,
@@ -42,7 +19,7 @@ def build_config(data_root, overrides=None, scheme=None, budget="full", seed=0,
     from mmengine.config import Config
 
     data_root = str(Path(data_root).resolve())
-    scheme = scheme or infer_scheme(data_root)
+    scheme = scheme or root_scheme(data_root)
     if scheme not in SCHEME_NAMES:
         raise ValueError(f"unknown scheme {scheme!r}")
     import catpose_lib.engine.registered  # noqa: F401  (hooks, transforms, wrappers)
@@ -50,7 +27,7 @@ def build_config(data_root, overrides=None, scheme=None, budget="full", seed=0,
     cfg = Config.fromfile(str(config or BASELINE_CONFIG))
     cfg.custom_imports = dict(imports=["catpose_lib.engine.registered"], allow_failed_imports=False)
     metainfo = dict(from_file=scheme_file(scheme))
-    n_kpt = {"cats17": 17, "animalpose20": 20}[scheme]
+    n_kpt = SCHEME_COUNTS[scheme]
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
         loader.dataset.data_root = data_root + "/"
         loader.dataset.metainfo = metainfo

@@ -38,7 +38,9 @@ _ALBU = dict(albumentations=True)
 _PHOTO = dict(photometric=True)
 _E150 = dict(epochs=150)
 _R256 = dict(input_size=256, heatmap_size=64)
-_STRONG = dict(rotate_factor=40, scale_factor=0.5, photometric=True, halfbody_prob=0.3,
+# the reference study's 0.x rot_factor 40 / scale_factor 0.5, in MMPose 1.x values (see the
+# baseline config's comment: 1.x rotate_factor = 2 x 0.x rot_factor, scale (1 - sf, 1 + sf))
+_STRONG = dict(rotate_factor=80, scale_factor=(0.5, 1.5), photometric=True, halfbody_prob=0.3,
                shift_factor=0.15, shift_prob=0.3, sigma=2)
 
 

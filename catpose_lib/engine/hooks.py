@@ -1,10 +1,10 @@
-"""mmengine hooks that MMPose lacks: a per-validation history that survives resume, and a
-divergence guard that stops a run whose loss is no longer finite or has exploded."""
+"""mmengine hooks that MMPose lacks: a per-validation history that survives resume, a
+catch-up validation after a resume, and mmdet's invalid-loss check made a run status."""
 import json
-import math
 import time
 from pathlib import Path
 
+from mmdet.engine.hooks import CheckInvalidLossHook
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
@@ -31,20 +31,24 @@ def read_history(work_dir) -> list:
 
 
 @HOOKS.register_module(force=True)
-class DivergenceGuardHook(Hook):
-    """Raise :class:`NotConvergeError` when the loss is NaN/inf or exceeds ``factor`` times
-    the first iteration's loss."""
+class DivergenceGuardHook(CheckInvalidLossHook):
+    """mmdet's ``CheckInvalidLossHook`` (a non-finite loss) at every iteration, raised as
+    :class:`NotConvergeError` so the run becomes a 'not converge' result instead of a crash; plus
+    what it lacks: a loss ``factor`` times the first iteration's ends the run too."""
 
     priority = 'HIGHEST'
 
-    def __init__(self, factor: float = 100.0):
+    def __init__(self, factor: float = 100.0, interval: int = 1):
+        super().__init__(interval=interval)
         self.factor = factor
         self.first_loss = None
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         loss = _loss_value(outputs)
-        if not math.isfinite(loss):
-            raise NotConvergeError(f"loss is {loss} at iteration {runner.iter + 1}")
+        try:
+            super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        except AssertionError:
+            raise NotConvergeError(f"loss is {loss} at iteration {runner.iter + 1}") from None
         if self.first_loss is None:
             self.first_loss = max(loss, 1e-12)
         elif loss > self.factor * self.first_loss:

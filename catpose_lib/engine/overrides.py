@@ -6,10 +6,11 @@ optimizers/schedulers.  Unknown knobs are an error, so a typo never silently run
 """
 import copy
 
+# Every knob in MMPose 1.x / mmengine terms; none sets another.  README's knob table is this dict.
 KNOBS = {
-    "epochs": "training length; LR steps (50% / 75%) move with it",
+    "epochs": "training length; the LR steps stay at 50% / 75% of it (the course's 10 and 15 of 20)",
     "lr": "base learning rate",
-    "batch_size": "train batch size",
+    "batch_size": "train batch size (the lr is not rescaled)",
     "optimizer": "optimizer type (Adam, Adamax, AdamW, SGD, ...)",
     "momentum": "SGD momentum",
     "weight_decay": "optimizer weight decay",
@@ -19,17 +20,17 @@ KNOBS = {
     "input_size": "square input size in px",
     "heatmap_size": "square heatmap size in px",
     "sigma": "Gaussian sigma of the heatmap targets",
-    "halfbody_prob": "RandomHalfBody probability (0.x num_joints_half_body=8 -> >8 visible joints)",
-    "shift_factor": "RandomBBoxTransform shift factor",
-    "shift_prob": "RandomBBoxTransform shift probability",
-    "rotate_factor": "0.x rot_factor in degrees (1.x rotate_factor = 2x, see the baseline config)",
-    "scale_factor": "0.x scale_factor (1.x scale range = 1 -/+ it)",
+    "halfbody_prob": "RandomHalfBody prob (min_total_keypoints 9, as 0.x's num_joints_half_body=8)",
+    "shift_factor": "RandomBBoxTransform shift_factor (fraction of the box)",
+    "shift_prob": "RandomBBoxTransform shift_prob",
+    "rotate_factor": "RandomBBoxTransform rotate_factor, degrees (1.x: a normal truncated to +-1 times it)",
+    "scale_factor": "RandomBBoxTransform scale_factor, (min, max) of the box scale, e.g. (0.75, 1.25)",
     "albumentations": "pixel-level Albumentations (blur, noise, colour jitter, CLAHE)",
     "photometric": "MMPose PhotometricDistortion",
     "backbone": "'resnet50' or 'hrnet_w32'",
     "resnet_depth": "ResNet depth (18, 34, 50, 101): small ones make quick checks",
-    "pretrained": "backbone weights: local path or URL",
-    "init_from": "whole-model weights (e.g. an earlier run's checkpoint) to start from",
+    "pretrained": "backbone weights only (init_cfg): a local path or URL, e.g. ImageNet "
+                  "'torchvision://resnet50' where the internet is reachable; whole-model starts: `init`",
 }
 
 # Pixel-level only: boxes and keypoints are untouched by these.
@@ -91,7 +92,6 @@ def apply_overrides(cfg, overrides: dict):
         cfg.optim_wrapper.optimizer.lr = float(o['lr'])
     if 'batch_size' in o:
         cfg.train_dataloader.batch_size = int(o['batch_size'])
-        cfg.auto_scale_lr.base_batch_size = int(o['batch_size'])
     if 'optimizer' in o:
         opt = dict(type=o['optimizer'], lr=cfg.optim_wrapper.optimizer.lr)
         cfg.optim_wrapper.optimizer = opt
@@ -130,14 +130,16 @@ def apply_overrides(cfg, overrides: dict):
     # --- augmentation ----------------------------------------------------------------
     bbox_tf = _transform(train_pipeline, 'RandomBBoxTransform')
     if 'rotate_factor' in o:
-        bbox_tf['rotate_factor'] = 2.0 * float(o['rotate_factor'])
+        bbox_tf['rotate_factor'] = float(o['rotate_factor'])
     if 'scale_factor' in o:
-        s = float(o['scale_factor'])
-        bbox_tf['scale_factor'] = (1.0 - s, 1.0 + s)
+        scale = o['scale_factor']
+        if not (isinstance(scale, (list, tuple)) and len(scale) == 2 and 0 < float(scale[0]) <= float(scale[1])):
+            raise ValueError(f"knob scale_factor is MMPose 1.x's (min, max) box scale, e.g. (0.75, 1.25); "
+                             f"got {scale!r}")
+        bbox_tf['scale_factor'] = (float(scale[0]), float(scale[1]))
     if 'shift_factor' in o:
         bbox_tf['shift_factor'] = float(o['shift_factor'])
-        bbox_tf['shift_prob'] = float(o.get('shift_prob', 0.3))
-    elif 'shift_prob' in o:
+    if 'shift_prob' in o:
         bbox_tf['shift_prob'] = float(o['shift_prob'])
     if o.get('halfbody_prob'):
         _insert_after(train_pipeline, 'RandomFlip',
@@ -163,8 +165,6 @@ def apply_overrides(cfg, overrides: dict):
         cfg.model.head.in_channels = 512 if depth < 50 else 2048
     if o.get('pretrained'):
         cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(o['pretrained']))
-    if o.get('init_from'):
-        cfg.load_from = str(o['init_from'])
     return cfg
 
 

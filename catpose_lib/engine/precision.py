@@ -8,12 +8,26 @@ import contextlib
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.optim import OptimWrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.registry import HOOKS, OPTIM_WRAPPERS
 
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+@contextlib.contextmanager
+def heatmaps_in_fp32(model):
+    """The heatmaps leave autocast as fp32: MMPose's head computes its accuracy with numpy,
+    which has no bfloat16, and the MSE loss is better in fp32 anyway."""
+    head = getattr(getattr(model, "module", model), "head", None)
+    final = getattr(head, "final_layer", None)
+    handle = final.register_forward_hook(_to_float32) if isinstance(final, torch.nn.Module) else None
+    try:
+        yield
+    finally:
+        if handle is not None:
+            handle.remove()
 
 
 @OPTIM_WRAPPERS.register_module(force=True)
@@ -26,17 +40,18 @@ class CPUAmpOptimWrapper(OptimWrapper):
 
     @contextlib.contextmanager
     def optim_context(self, model):
-        # The heatmaps leave autocast as fp32: MMPose's head computes its accuracy with
-        # numpy, which has no bfloat16, and the MSE loss is better in fp32 anyway.
-        head = getattr(getattr(model, "module", model), "head", None)
-        final = getattr(head, "final_layer", None)
-        handle = final.register_forward_hook(_to_float32) if isinstance(final, torch.nn.Module) else None
-        try:
-            with super().optim_context(model), torch.autocast("cpu", dtype=self.cast_dtype):
-                yield
-        finally:
-            if handle is not None:
-                handle.remove()
+        with super().optim_context(model), heatmaps_in_fp32(model), torch.autocast("cpu", dtype=self.cast_dtype):
+            yield
+
+
+@OPTIM_WRAPPERS.register_module(force=True)
+class PoseAmpOptimWrapper(AmpOptimWrapper):
+    """mmengine's CUDA ``AmpOptimWrapper`` with the heatmaps in fp32 (see heatmaps_in_fp32)."""
+
+    @contextlib.contextmanager
+    def optim_context(self, model):
+        with super().optim_context(model), heatmaps_in_fp32(model):
+            yield
 
 
 def _to_float32(module, inputs, output):
@@ -84,7 +99,7 @@ def apply_speed_options(cfg, device: str, precision: str = DEFAULT_PRECISION,
         wrapper = dict(cfg.optim_wrapper)
         wrapper.pop("type", None)
         if device == "cuda":
-            cfg.optim_wrapper = dict(wrapper, type="AmpOptimWrapper", dtype="bfloat16" if resolved == "bf16" else "float16",
+            cfg.optim_wrapper = dict(wrapper, type="PoseAmpOptimWrapper", dtype="bfloat16" if resolved == "bf16" else "float16",
                                      **({"loss_scale": "dynamic"} if resolved == "fp16" else {}))
         else:
             cfg.optim_wrapper = dict(wrapper, type="CPUAmpOptimWrapper", dtype="bfloat16")

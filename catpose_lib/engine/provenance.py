@@ -1,4 +1,5 @@
 """Where a result came from: code version, packages, device, time."""
+import functools
 import hashlib
 import platform
 import subprocess
@@ -44,10 +45,20 @@ def device_name(device: str) -> str:
     return f"cpu: {platform.processor() or platform.machine()} x{__import__('os').cpu_count()}"
 
 
+@functools.lru_cache(maxsize=1)
+def environment() -> dict:
+    """mmengine's ``collect_env`` (platform, Python, compiler, PyTorch, TorchVision, OpenCV,
+    CUDA), less torch's long build details; once per process (it runs the compiler)."""
+    from mmengine.utils.dl_utils import collect_env
+
+    return {k: str(v) for k, v in collect_env().items() if k != "PyTorch compiling details"}
+
+
 def provenance(device: str) -> dict:
+    """Code version, package versions, device and environment of a result."""
     return dict(git_commit=git_commit(), packages=package_versions(), device=device,
                 device_name=device_name(device), python=platform.python_version(),
-                host=platform.node())
+                host=platform.node(), env=dict(environment()))
 
 
 def data_fingerprint(data_root) -> str:

@@ -1,7 +1,6 @@
 """Run results on disk (``DIR/<block>/<run>.json``, ``DIR/<block>.csv``) and the reference
 study's table: No., Policy, Parameter, Final mAP (epoch: mAP), Best mAP (epoch: mAP)."""
 import json
-import math
 from pathlib import Path
 
 from catpose_lib.data.layout import atomic_write_text
@@ -74,63 +73,74 @@ def write_block_csv(results_dir, block) -> Path:
     return path
 
 
-def _fmt(entry) -> str:
-    return f"{entry['epoch']}: {entry['AP']:.4f}"
+def seed_stats(results: list):
+    """One row per experiment: its finished seeds' best and final AP as mean and sd (pandas
+    ``groupby``), the epochs, and the status of an experiment with no finished seed.  The
+    one place where seeds are averaged: tables, verdicts, bases and the final report read it."""
+    import pandas as pd
+
+    frame = block_frame(results)
+    if frame.empty:
+        return pd.DataFrame(columns=["policy", "parameter", "seeds", "best_mean", "best_sd", "final_mean",
+                                     "final_sd", "final_epoch", "best_epoch", "status"])
+    ok = frame[(frame["status"] == FINISHED) & frame["best_AP"].notna()]
+    stats = ok.groupby("no").agg(seeds=("seed", "size"), best_mean=("best_AP", "mean"), best_sd=("best_AP", "std"),
+                                 final_mean=("final_AP", "mean"), final_sd=("final_AP", "std"),
+                                 final_epoch=("final_epoch", "first"), best_epoch=("best_epoch", "mean"))
+    labels = frame.groupby("no").agg(policy=("policy", "first"), parameter=("parameter", "first"),
+                                     runs=("seed", "size"),
+                                     status=("status", lambda st: next((x for x in st if x != FINISHED), st.iloc[0])))
+    out = labels.join(stats, how="left")
+    out["seeds"] = out["seeds"].fillna(0).astype(int)
+    out.loc[out["seeds"] > 0, "status"] = FINISHED
+    return out
+
+
+def winner(results: list):
+    """The experiment number with the highest mean best AP over its finished seeds (the lower
+    number on ties), or None when none finished."""
+    stats = seed_stats(results)
+    stats = stats[stats["seeds"] > 0]
+    if stats.empty:
+        return None
+    return int(stats.sort_values(["best_mean"], ascending=False, kind="stable").index[0])
+
+
+def _fmt(epoch, mean, sd, seeds, approx=False) -> str:
+    if seeds == 1:
+        return f"{int(epoch)}: {mean:.4f}"
+    return f"{'~' if approx else ''}{int(round(epoch))}: {mean:.4f} ± {sd:.4f}"
 
 
 def study_table(results: list):
-    """The reference study's table.  With several seeds per run: mean +- std, and a ``~``
-    mark on the best value where the runs' difference to the block's best is within the
-    spread (std) of either."""
+    """The reference study's table.  With several seeds per run: mean +- std, and a mark on
+    the runs whose difference to the block's best is within the spread (std) of either."""
     import pandas as pd
 
-    by_no = {}
-    for r in results:
-        by_no.setdefault(r["no"], []).append(r)
+    stats = seed_stats(results)
     rows = []
-    best_stats = {}
-    for no, runs in sorted(by_no.items()):
-        first = runs[0]
-        ok = [r for r in runs if r["status"] == FINISHED and r.get("best")]
-        if not ok:
-            status = next((r["status"] for r in runs if r["status"] != FINISHED), first["status"])
-            rows.append({"No.": no, "Policy": first["policy"], "Parameter": first["parameter"],
-                         "Final mAP (epoch: mAP)": status, "Best mAP (epoch: mAP)": status,
-                         "Seeds": len(runs)})
-            continue
-        if len(ok) == 1:
-            final, best = _fmt(ok[0]["final"]), _fmt(ok[0]["best"])
-            best_stats[no] = (ok[0]["best"]["AP"], 0.0)
+    for no, s in stats.iterrows():
+        if s["seeds"] == 0:
+            final = best = s["status"]
         else:
-            finals = [r["final"]["AP"] for r in ok]
-            bests = [r["best"]["AP"] for r in ok]
-            fe = ok[0]["final"]["epoch"]
-            be = round(sum(r["best"]["epoch"] for r in ok) / len(ok))
-            final = f"{fe}: {_mean(finals):.4f} ± {_std(finals):.4f}"
-            best = f"~{be}: {_mean(bests):.4f} ± {_std(bests):.4f}"
-            best_stats[no] = (_mean(bests), _std(bests))
-        rows.append({"No.": no, "Policy": first["policy"], "Parameter": first["parameter"],
+            final = _fmt(s["final_epoch"], s["final_mean"], s["final_sd"], s["seeds"])
+            best = _fmt(s["best_epoch"], s["best_mean"], s["best_sd"], s["seeds"], approx=True)
+        rows.append({"No.": no, "Policy": s["policy"], "Parameter": s["parameter"],
                      "Final mAP (epoch: mAP)": final, "Best mAP (epoch: mAP)": best,
-                     "Seeds": len(ok)})
+                     "Seeds": int(s["seeds"]) or int(s["runs"])})
     table = pd.DataFrame(rows)
-    if best_stats and any(s > 0 for _, s in best_stats.values()):
-        top_no = max(best_stats, key=lambda n: best_stats[n][0])
-        top_mean, top_std = best_stats[top_no]
+    done = stats[stats["seeds"] > 0]
+    if not done.empty and (done["best_sd"].fillna(0) > 0).any():
+        top = winner(results)
+        top_mean, top_sd = done.loc[top, "best_mean"], done.loc[top, "best_sd"]
         marks = []
         for no in table["No."]:
-            if no in best_stats and no != top_no:
-                mean, std = best_stats[no]
-                marks.append("within noise of best" if top_mean - mean <= max(std, top_std) else "")
+            if no == top:
+                marks.append("best")
+            elif no in done.index:
+                gap = top_mean - done.loc[no, "best_mean"]
+                marks.append("within noise of best" if gap <= max(done.loc[no, "best_sd"] or 0, top_sd or 0) else "")
             else:
-                marks.append("best" if no == top_no else "")
+                marks.append("")
         table["vs best"] = marks
     return table
-
-
-def _mean(xs):
-    return sum(xs) / len(xs)
-
-
-def _std(xs):
-    m = _mean(xs)
-    return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0

@@ -2,6 +2,7 @@
 its resolved config, data fingerprint and seed; failures become statuses."""
 import gc
 import hashlib
+import json
 import os
 import resource
 import time
@@ -57,18 +58,34 @@ def resolve_device(device: str) -> str:
     return device
 
 
+# The parts of a resolved config that decide what is trained (a run's key hashes them, with
+# the data's fingerprint and the seed); hooks, logging, work dirs and loader workers do not.
+TRAINED_KEYS = ("model", "codec", "train_dataloader", "val_dataloader", "val_evaluator", "optim_wrapper",
+                "param_scheduler", "train_cfg", "randomness", "load_from", "auto_scale_lr", "catpose")
+RUNTIME_LOADER_KEYS = ("num_workers", "persistent_workers", "pin_memory")
+
+
 def run_key(cfg, fingerprint: str, seed: int) -> str:
-    text = cfg.pretty_text + fingerprint + str(seed)
+    trained = {k: cfg.to_dict()[k] for k in TRAINED_KEYS if k in cfg}
+    for loader in ("train_dataloader", "val_dataloader"):
+        for k in RUNTIME_LOADER_KEYS:
+            trained.get(loader, {}).pop(k, None)
+    text = json.dumps(trained, sort_keys=True, default=str) + fingerprint + str(seed)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def execute(req: RunRequest) -> dict:
-    """Run (or skip, or resume) one experiment x seed; returns its result dict."""
+def config_path(results_dir, block, no, seed) -> Path:
+    """``results/<block>/NN_sS.py``: the resolved MMPose config of a run, beside its JSON."""
+    return result_path(results_dir, block, no, seed).with_suffix(".py")
+
+
+def resolve_run(req: RunRequest) -> dict:
+    """Everything a run is before it trains: its resolved config (baseline or given config
+    file + base + experiment + protocol knobs + budget + speed options + start checkpoint,
+    checked), its key and its work dir.  ``execute`` trains it; ``config N`` prints it."""
     device = resolve_device(req.device)
     budget = parse_budget(req.budget)
     exp = req.experiment
-    out_path = result_path(req.results_dir, exp.block, exp.no, req.seed)
-    name = run_name(exp.no, req.seed)
     cfg = build_config(req.data_root, req.overrides, scheme=req.scheme, budget=budget,
                        seed=req.seed, device=device, num_workers=req.num_workers, config=req.config)
     init = None
@@ -77,15 +94,32 @@ def execute(req: RunRequest) -> dict:
 
         init = check_start_checkpoint(cfg, req.init)
         cfg.load_from = init["path"]
+    from catpose_lib.engine.distributed import configure_distributed
     from catpose_lib.engine.image_cache import use_image_cache
     from catpose_lib.engine.precision import apply_speed_options
 
     speed = apply_speed_options(cfg, device, req.precision, req.channels_last)
     speed["image_cache"] = use_image_cache(cfg, req.data_root, req.image_cache)
-    from catpose_lib.engine.distributed import configure_distributed
-
     configure_distributed(cfg, req.launcher, device)
     key = run_key(cfg, data_fingerprint(req.data_root) + (init["sha256"] if init else ""), req.seed)
+    name = run_name(exp.no, req.seed)
+    work_dir = Path(req.results_dir) / exp.block / "runs" / f"{name}-{key}"
+    cfg.work_dir = str(work_dir)
+    cfg.log_level = "WARNING"
+    cfg.custom_hooks = list(cfg.get("custom_hooks", [])) + [
+        dict(type="DivergenceGuardHook"),
+        dict(type="StudyHistoryHook", label=f"{exp.block} {name}", verbose=req.verbose),
+        dict(type="CatchUpValidationHook")]
+    return dict(cfg=cfg, key=key, device=device, budget=budget, init=init, speed=speed, name=name,
+                work_dir=work_dir, out_path=result_path(req.results_dir, exp.block, exp.no, req.seed),
+                config_path=config_path(req.results_dir, exp.block, exp.no, req.seed))
+
+
+def execute(req: RunRequest) -> dict:
+    """Run (or skip, or resume) one experiment x seed; returns its result dict."""
+    run = resolve_run(req)
+    cfg, key, device, budget, init, speed = (run[k] for k in ("cfg", "key", "device", "budget", "init", "speed"))
+    exp, name, work_dir, out_path = req.experiment, run["name"], run["work_dir"], run["out_path"]
     previous = read_result(out_path)
     if previous and previous.get("key") == key and previous.get("status") in KEPT_STATUSES:
         if req.verbose:
@@ -93,17 +127,10 @@ def execute(req: RunRequest) -> dict:
         previous["skipped"] = True
         return previous
 
-    work_dir = Path(req.results_dir) / exp.block / "runs" / f"{name}-{key}"
     checkpoint_loading.mark_run_dir(work_dir)
     checkpoint_loading.install()
-    cfg.work_dir = str(work_dir)
     cfg.experiment_name = f"{name}-{key}-{time.time_ns()}"
     cfg.visualizer.name = f"visualizer-{cfg.experiment_name}"
-    cfg.log_level = "WARNING"
-    cfg.custom_hooks = list(cfg.get("custom_hooks", [])) + [
-        dict(type="DivergenceGuardHook"),
-        dict(type="StudyHistoryHook", label=f"{exp.block} {name}", verbose=req.verbose),
-        dict(type="CatchUpValidationHook")]
     resumed = (work_dir / "last_checkpoint").exists()
     cfg.resume = resumed
     result = dict(
@@ -137,6 +164,7 @@ def execute(req: RunRequest) -> dict:
     result["world_size"] = get_world_size()
     if not is_main_process():
         return result
+    write_config(run["config_path"], cfg)
     write_result(out_path, result)
     if status == FINISHED:
         _prune_checkpoints(work_dir, keep=result["checkpoint"])
@@ -144,6 +172,13 @@ def execute(req: RunRequest) -> dict:
 
     write_block_csv(req.results_dir, exp.block)
     return result
+
+
+def write_config(path, cfg) -> None:
+    """The resolved config as MMPose/mmengine Python (what ``config N`` prints)."""
+    from catpose_lib.data.layout import atomic_write_text
+
+    atomic_write_text(path, f"# resolved config of this run (run key in the result JSON beside it)\n{cfg.pretty_text}")
 
 
 def _train(cfg, device):

@@ -2,33 +2,39 @@
 seed (finished runs are skipped, interrupted ones resume)."""
 from catpose_lib.engine.experiments import (BASELINE, block_experiments, previous_block,
                                             resolve_block)
-from catpose_lib.engine.results import FINISHED, load_block_results
+from catpose_lib.engine.overrides import merge_overrides
+from catpose_lib.engine.results import FINISHED, load_block_results, seed_stats, winner
 from catpose_lib.engine.run_one import RunRequest, execute
 from catpose_lib.errors import CatposeError
 
 
 def resolve_base(block, base, results_dir) -> dict:
-    """``baseline`` or ``best`` (best finished run of the previous block, mean over seeds)."""
+    """``baseline``, or ``best``: the winner of the previous block (engine.results.winner).
+
+    A base carries only its own experiment's knobs (and its own base's, down the study's
+    path), never the protocol given to every run (budget, start checkpoint, model size): those
+    are passed to each run again and listed in its result as ``common_overrides``.
+    """
     block = resolve_block(block)
     if base == "baseline":
-        return dict(name="baseline", overrides={})
+        return dict(name="baseline", no=0, block="baseline", overrides={})
     if base != "best":
         raise ValueError(f"base must be 'baseline' or 'best', not {base!r}")
     prev = previous_block(block)
     if prev is None:
-        return dict(name="baseline", overrides={})
-    finished = [r for r in load_block_results(results_dir, prev) if r["status"] == FINISHED and r.get("best")]
-    if not finished:
+        return dict(name="baseline", no=0, block="baseline", overrides={})
+    results = load_block_results(results_dir, prev)
+    top = winner(results)
+    if top is None:
         raise CatposeError(
             f"base 'best' needs finished runs of the previous block '{prev}' in {results_dir}; "
             f"run that block first, or use base 'baseline'")
-    by_no = {}
-    for r in finished:
-        by_no.setdefault(r["no"], []).append(r["best"]["AP"])
-    best_no = max(by_no, key=lambda n: (sum(by_no[n]) / len(by_no[n]), -n))
-    best = next(r for r in finished if r["no"] == best_no)
-    return dict(name=f"{best_no:02d} ({prev})", overrides=dict(best["overrides"]),
-                best_AP=sum(by_no[best_no]) / len(by_no[best_no]))
+    runs = [r for r in results if r["no"] == top and r["status"] == FINISHED]
+    stats = seed_stats(results).loc[top]
+    own = merge_overrides(runs[0]["base"]["overrides"], runs[0]["experiment_overrides"])
+    return dict(name=f"{top:02d} ({prev})", no=top, block=prev, overrides=own,
+                best_AP=float(stats["best_mean"]), seeds=int(stats["seeds"]),
+                runs=[dict(seed=r["seed"], key=r["key"]) for r in runs])
 
 
 def run_block(block, data_root, results_dir, experiments=None, budget="full", seeds=(0,),

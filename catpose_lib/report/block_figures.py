@@ -1,10 +1,8 @@
-"""Figures of one block: AP per run (bars, error bars over seeds), AP-vs-epoch and loss curves."""
+"""Figures of one block: AP per run (bars, error bars over seeds), AP-vs-epoch and loss curves
+(seaborn on report.drawing's plain Figures: no pyplot backend switch in a user's kernel)."""
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from catpose_lib.report.drawing import figure, save
 
 
 def history_frame(results: list):
@@ -27,7 +25,8 @@ def plot_ap_per_run(results: list, base_ap=None):
     rows = [dict(run=f"{r['no']:02d}", label=f"{r['no']:02d} {r['parameter']}",
                  AP=(r.get("best") or {}).get("AP") or 0.0, status=r["status"]) for r in results]
     frame = pd.DataFrame(rows)
-    fig, ax = plt.subplots(figsize=(max(5, 0.7 * frame["run"].nunique() + 2), 4))
+    fig = figure(max(5, 0.7 * frame["run"].nunique() + 2), 4)
+    ax = fig.subplots()
     sns.barplot(data=frame, x="run", y="AP", errorbar="sd", color="#4c72b0", ax=ax)
     for i, run in enumerate(frame["run"].unique()):
         statuses = set(frame.loc[frame["run"] == run, "status"]) - {"finished"}
@@ -40,7 +39,6 @@ def plot_ap_per_run(results: list, base_ap=None):
     ax.set_xlabel("run")
     ax.set_ylim(0, max(0.05, float(frame["AP"].max()) * 1.25))
     ax.set_title("mAP per run")
-    fig.tight_layout()
     return fig
 
 
@@ -48,7 +46,8 @@ def plot_curves(results: list, y="AP", ylabel="val mAP"):
     import seaborn as sns
 
     frame = history_frame(results)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = figure(7, 4)
+    ax = fig.subplots()
     if not frame.empty and frame[y].notna().any():
         sns.lineplot(data=frame, x="epoch", y=y, hue="run", errorbar="sd", marker="o", ax=ax)
         ax.legend(fontsize=7, loc="best")
@@ -56,7 +55,6 @@ def plot_curves(results: list, y="AP", ylabel="val mAP"):
         ax.set_yscale("log")
     ax.set_ylabel(ylabel)
     ax.set_title(f"{ylabel} per epoch")
-    fig.tight_layout()
     return fig
 
 
@@ -67,9 +65,4 @@ def save_block_figures(results: list, figures_dir, block: str, base_ap=None) -> 
     figs = dict(ap_per_run=plot_ap_per_run(results, base_ap),
                 ap_curves=plot_curves(results, "AP", "val mAP"),
                 loss_curves=plot_curves(results, "train_loss", "mean train loss"))
-    paths = {}
-    for name, fig in figs.items():
-        paths[name] = out / f"{name}.png"
-        fig.savefig(paths[name], dpi=110)
-        plt.close(fig)
-    return paths
+    return {name: save(fig, out / f"{name}.png", dpi=110) for name, fig in figs.items()}

@@ -3,12 +3,14 @@ figures and verdict."""
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
-from catpose_lib.engine.experiments import BLOCK_NUMBERS, resolve_block
+from catpose_lib.engine.experiments import BLOCK_NUMBERS
+from catpose_lib.engine.params import check_run_parameters
 from catpose_lib.engine.results import load_block_results, study_table
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.engine.sweep import resolve_base, run_baseline, run_block
 from catpose_lib.report.block_figures import save_block_figures
 from catpose_lib.report.block_summary import block_verdict
+from catpose_lib.report.record import write_report_record
 
 
 def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
@@ -20,7 +22,11 @@ def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,)
     With ``base='baseline'`` the baseline itself is run too (same budget and seeds), so the
     block is compared with a measured base.
     """
-    block = resolve_block(block)
+    p = check_run_parameters(block=block, experiments=experiments, budget=budget, seeds=seeds, device=device,
+                             precision=precision, base=base, data_root=data_root or None,
+                             overrides=dict(overrides or {}))
+    block, experiments, budget, seeds, overrides = (p[k] for k in ("block", "experiments", "budget", "seeds",
+                                                                     "overrides"))
     root = resolve_data_root(data_root, **(synthetic or {}))
     common = dict(budget=budget, device=device, scheme=scheme, num_workers=num_workers,
                   verbose=verbose, precision=precision, channels_last=channels_last)
@@ -35,10 +41,17 @@ def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,)
     results = run_block(block, root, results_dir, experiments=experiments, seeds=seeds, base=base,
                         overrides=overrides, check_data=not base_results, **common)  # checked once
     figures_dir = Path(figures_dir)
-    figure_paths = save_block_figures(results, figures_dir, f"{BLOCK_NUMBERS[block]}_{block}", base_ap)
-    return dict(block=block, data_root=str(root), base=base_info, base_AP=base_ap,
-                base_results=base_results, results=results, table=study_table(results),
-                verdict=block_verdict(results, base_ap), figures=figure_paths)
+    notebook = f"{BLOCK_NUMBERS[block]}_{block}"
+    figure_paths = save_block_figures(results, figures_dir, notebook, base_ap)
+    report = dict(block=block, data_root=str(root), base=base_info, base_AP=base_ap,
+                  base_results=base_results, results=results, table=study_table(results),
+                  verdict=block_verdict(results, base_ap), figures=figure_paths)
+    report["record"] = write_report_record(
+        results_dir, notebook, block=block, data_root=str(root), base=base_info, base_AP=base_ap,
+        table=report["table"], verdict=report["verdict"], figures=figure_paths,
+        runs=[dict(no=r["no"], seed=r["seed"], status=r["status"], final=r.get("final"), best=r.get("best"),
+                   key=r["key"], base=r["base"]["name"]) for r in results])
+    return report
 
 
 def block_table(block, results_dir):

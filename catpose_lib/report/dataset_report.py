@@ -7,8 +7,6 @@ from catpose_lib.data.default_data import resolve_data_root
 def run_dataset_report(data_root="", scheme=None, figures_dir="figures", results_dir="results",
                        synthetic=None, n_samples=8, seed=0) -> dict:
     """Check the dataset, compute its tables (also saved as CSV) and draw sample images."""
-    import matplotlib.pyplot as plt
-
     from catpose_lib.data.stats import dataset_stats, plot_samples
     from catpose_lib.data.validate import check_dataset
 
@@ -18,10 +16,13 @@ def run_dataset_report(data_root="", scheme=None, figures_dir="figures", results
     out_dir = Path(figures_dir) / "00_dataset"
     out_dir.mkdir(parents=True, exist_ok=True)
     samples = out_dir / "samples.png"
-    fig = plot_samples(root, split="train", n=n_samples, seed=seed, out=samples)
-    plt.close(fig)
+    plot_samples(root, split="train", n=n_samples, seed=seed, out=samples)  # a plain Figure: nothing to close
     table_dir = Path(results_dir) / "dataset"
     table_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         table.to_csv(table_dir / f"{name}.csv")
-    return dict(data_root=str(root), check=check, tables=tables, figures=dict(samples=samples))
+    from catpose_lib.report.record import write_report_record
+
+    record = write_report_record(results_dir, "00_dataset", data_root=str(root), figures=dict(samples=samples),
+                                 tables={name: table.reset_index() for name, table in tables.items()})
+    return dict(data_root=str(root), check=check, tables=tables, figures=dict(samples=samples), record=record)

@@ -7,25 +7,18 @@ from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
 from catpose_lib.engine.experiments import BLOCK_NUMBERS, BLOCKS
-from catpose_lib.engine.results import FINISHED, load_block_results
+from catpose_lib.engine.results import FINISHED, load_block_results, seed_stats, winner
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.engine.sweep import run_baseline
 
 
-def _mean_best(runs):
-    return sum(r["best"]["AP"] for r in runs) / len(runs)
-
-
 def _best_of(results):
-    """(no, runs) of the best finished experiment (mean best AP over seeds), or None."""
-    by_no = {}
-    for r in results:
-        if r["status"] == FINISHED and r.get("best"):
-            by_no.setdefault(r["no"], []).append(r)
-    if not by_no:
+    """(no, finished runs, mean best AP) of the winner (engine.results.winner), or None."""
+    top = winner(results)
+    if top is None:
         return None
-    no = max(by_no, key=lambda n: (_mean_best(by_no[n]), -n))
-    return no, by_no[no]
+    runs = [r for r in results if r["no"] == top and r["status"] == FINISHED and r.get("best")]
+    return top, runs, float(seed_stats(results).loc[top, "best_mean"])
 
 
 def study_path(results_dir, baseline_results):
@@ -35,16 +28,16 @@ def study_path(results_dir, baseline_results):
     rows, candidates = [], []
     base = _best_of(baseline_results)
     if base:
-        rows.append(dict(step="baseline", run=0, parameter="baseline", mAP=_mean_best(base[1]),
+        rows.append(dict(step="baseline", run=0, parameter="baseline", mAP=base[2],
                          best_epoch=base[1][0]["best"]["epoch"], seeds=len(base[1])))
-        candidates.append(base[1])
+        candidates.append(base)
     for block in BLOCKS:
         best = _best_of(load_block_results(results_dir, block))
         if best:
-            no, runs = best
+            no, runs, mean = best
             rows.append(dict(step=f"{BLOCK_NUMBERS[block]} {block}", run=no, parameter=runs[0]["parameter"],
-                             mAP=_mean_best(runs), best_epoch=runs[0]["best"]["epoch"], seeds=len(runs)))
-            candidates.append(runs)
+                             mAP=mean, best_epoch=runs[0]["best"]["epoch"], seeds=len(runs)))
+            candidates.append(best)
     table = pd.DataFrame(rows)
     if not table.empty:
         table["vs baseline"] = table["mAP"] - table["mAP"].iloc[0]
@@ -52,9 +45,9 @@ def study_path(results_dir, baseline_results):
 
 
 def _path_figure(table, out):
-    from matplotlib.figure import Figure
+    from catpose_lib.report.drawing import figure, save
 
-    fig = Figure(figsize=(max(5, 1.2 * len(table) + 2), 3.8))
+    fig = figure(max(5, 1.2 * len(table) + 2), 3.8)
     ax = fig.subplots()
     ax.plot(range(len(table)), table["mAP"], marker="o")
     for i, (ap, run) in enumerate(zip(table["mAP"], table["run"])):
@@ -64,23 +57,19 @@ def _path_figure(table, out):
     ax.set_ylabel("best val mAP")
     ax.set_ylim(0, max(0.05, float(table["mAP"].max()) * 1.3))
     ax.set_title("From baseline to final")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    return out
+    return save(fig, out, dpi=110)
 
 
 def _per_keypoint_figure(table, out):
-    from matplotlib.figure import Figure
+    from catpose_lib.report.drawing import figure, save
 
-    fig = Figure(figsize=(7, 3.8))
+    fig = figure(7, 3.8)
     ax = fig.subplots()
     ax.bar(range(len(table)), table["mean_norm_error"])
     ax.set_xticks(range(len(table)), table.index, rotation=60, ha="right", fontsize=7)
     ax.set_ylabel("mean error / box size")
     ax.set_title("Per-keypoint error of the final model (val)")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    return out
+    return save(fig, out, dpi=110)
 
 
 def model_complexity(model, input_size):
@@ -128,6 +117,11 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     from catpose_lib.report.overlays import comparison_grid
     from catpose_lib.schemes import load_scheme
 
+    from catpose_lib.engine.params import check_run_parameters
+
+    p = check_run_parameters(budget=budget, seeds=seeds, device=device, precision=precision,
+                             data_root=data_root or None, overrides=dict(overrides or {}))
+    budget, seeds, overrides = p["budget"], p["seeds"], p["overrides"]
     root = resolve_data_root(data_root, **(synthetic or {}))
     results_dir, figures_dir = Path(results_dir), Path(figures_dir) / "07_final_report"
     figures_dir.mkdir(parents=True, exist_ok=True)
@@ -137,13 +131,13 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
                                     channels_last=channels_last)
     path_table, candidates = study_path(results_dir, baseline_results)
     if final == "best":
-        final_runs = max(candidates, key=_mean_best)
+        final_runs = max(candidates, key=lambda c: c[2])[1]
     else:
-        final_runs = next((c for c in candidates if c[0]["no"] == int(final)), None)
+        final_runs = next((c[1] for c in candidates if c[0] == int(final)), None)
         if final_runs is None:
-            raise ValueError(f"run {final} is not on the study path ({[c[0]['no'] for c in candidates]})")
+            raise ValueError(f"run {final} is not on the study path ({[c[0] for c in candidates]})")
     final_run = max(final_runs, key=lambda r: r["best"]["AP"])
-    baseline_run = max(candidates[0], key=lambda r: r["best"]["AP"])
+    baseline_run = max(candidates[0][1], key=lambda r: r["best"]["AP"])
 
     dev = resolve_device(device)
     models = dict(baseline=build_model(baseline_run, device=dev), final=build_model(final_run, device=dev))
@@ -200,10 +194,17 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     summary = (f"Baseline mAP {first:.4f} -> final run {final_run['no']:02d} ({final_run['parameter']}) "
                f"{last:.4f} on `{root}` at budget `{budget}`. Test-set predictions: "
                f"`{result_keypoints}` ({len(json.loads(result_keypoints.read_text()))} instances).")
+    figures = dict(path=path_fig, overlays=overlays, failures=failures, per_keypoint=per_kpt_fig)
+    from catpose_lib.report.record import write_report_record
+
+    record = write_report_record(results_dir, "07_final_report", data_root=str(root), path=path_table,
+                                 baseline_AP=first, final=dict(no=final_run["no"], seed=final_run["seed"],
+                                                               AP=last, parameter=final_run["parameter"]),
+                                 complexity=complexity, per_keypoint=per_kpt.reset_index(),
+                                 result_keypoints=result_keypoints, figures=figures, summary=summary)
     return dict(data_root=str(root), path_table=path_table, final_run=final_run, baseline_run=baseline_run,
                 per_keypoint=per_kpt, complexity=complexity, failures=oks, result_keypoints=result_keypoints,
-                figures=dict(path=path_fig, overlays=overlays, failures=failures, per_keypoint=per_kpt_fig),
-                summary=summary)
+                figures=figures, summary=summary, record=record)
 
 
 def _by_ann(coco, records):

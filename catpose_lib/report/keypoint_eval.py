@@ -19,17 +19,18 @@ def match_predictions(gt_coco: dict, records: list) -> list:
 
 
 def instance_oks(gt_ann: dict, pred_keypoints, sigmas) -> float:
-    """COCO OKS of one prediction against one GT instance (labelled keypoints only)."""
+    """COCO OKS of one prediction against one GT instance over its labelled keypoints
+    (MMPose's ``oks_iou`` with the GT area on both sides); NaN when none is labelled."""
+    from mmpose.evaluation.functional.nms import oks_iou
+
     gt = np.asarray(gt_ann["keypoints"], dtype=float).reshape(-1, 3)
-    pred = np.asarray(pred_keypoints, dtype=float).reshape(-1, 3)
-    vis = gt[:, 2] > 0
-    if not vis.any():
+    if not (gt[:, 2] > 0).any():
         return float("nan")
+    pred = np.asarray(pred_keypoints, dtype=float).reshape(-1, 3).copy()
+    pred[:, 2] = 1.0  # every predicted point counts; GT visibility selects the keypoints
     area = float(gt_ann.get("area") or gt_ann["bbox"][2] * gt_ann["bbox"][3])
-    var = (2 * np.asarray(sigmas)) ** 2
-    d2 = ((pred[:, :2] - gt[:, :2]) ** 2).sum(axis=1)
-    e = d2 / var / (area + np.spacing(1)) / 2
-    return float(np.mean(np.exp(-e[vis])))
+    return float(oks_iou(gt.reshape(-1), pred.reshape(1, -1), area, np.array([area]), np.asarray(sigmas),
+                         vis_thr=0)[0])
 
 
 def per_instance_oks(gt_coco: dict, records: list, sigmas) -> list:
@@ -38,24 +39,23 @@ def per_instance_oks(gt_coco: dict, records: list, sigmas) -> list:
 
 
 def per_keypoint_error(gt_coco: dict, records: list, names: list, pck_threshold=0.1):
-    """Per keypoint: labelled count, mean error normalised by the box size (sqrt(w*h)),
-    and PCK at ``pck_threshold`` of that size."""
+    """Per keypoint: labelled count, mean error normalised by the box size (sqrt(w*h)), and
+    PCK at ``pck_threshold`` of that size (MMPose's ``keypoint_epe`` / ``keypoint_pck_accuracy``)."""
     import pandas as pd
+    from mmpose.evaluation.functional import keypoint_epe, keypoint_pck_accuracy
 
+    pairs = match_predictions(gt_coco, records)
     k = len(names)
-    errors = [[] for _ in range(k)]
-    for ann, rec in match_predictions(gt_coco, records):
-        gt = np.asarray(ann["keypoints"], dtype=float).reshape(-1, 3)
-        pred = np.asarray(rec["keypoints"], dtype=float).reshape(-1, 3)
-        size = max(np.sqrt(ann["bbox"][2] * ann["bbox"][3]), 1.0)
-        for j in range(k):
-            if gt[j, 2] > 0:
-                errors[j].append(float(np.linalg.norm(pred[j, :2] - gt[j, :2]) / size))
+    gt = np.array([np.reshape(a["keypoints"], (-1, 3)) for a, _ in pairs], dtype=float).reshape(-1, k, 3)
+    pred = np.array([np.reshape(r["keypoints"], (-1, 3))[:, :2] for _, r in pairs], dtype=float).reshape(-1, k, 2)
+    size = np.array([max(np.sqrt(a["bbox"][2] * a["bbox"][3]), 1.0) for a, _ in pairs]).reshape(-1, 1, 1)
+    mask = gt[..., 2] > 0
+    pck = keypoint_pck_accuracy(pred, gt[..., :2], mask, pck_threshold, np.repeat(size[:, 0], 2, axis=1))[0] \
+        if len(pairs) else np.full(k, -1.0)
     rows = []
-    for name, errs in zip(names, errors):
-        errs = np.asarray(errs)
-        rows.append(dict(keypoint=name, labelled=len(errs),
-                         mean_norm_error=float(errs.mean()) if len(errs) else float("nan"),
-                         **{f"PCK@{pck_threshold:g}": float((errs < pck_threshold).mean()) if len(errs)
-                            else float("nan")}))
+    for j, name in enumerate(names):
+        n = int(mask[:, j].sum())
+        err = keypoint_epe(pred[:, j:j + 1] / size, gt[:, j:j + 1, :2] / size, mask[:, j:j + 1]) if n else float("nan")
+        rows.append({"keypoint": name, "labelled": n, "mean_norm_error": float(err),
+                     f"PCK@{pck_threshold:g}": float(pck[j]) if n else float("nan")})
     return pd.DataFrame(rows).set_index("keypoint")

@@ -19,21 +19,19 @@ def pretrain_table(results: list):
 
 
 def plot_pretrain_curves(results: list, path):
-    import matplotlib.pyplot as plt
     import pandas as pd
     import seaborn as sns
 
+    from catpose_lib.report.drawing import figure, save
+
     rows = [dict(backbone=r["parameter"].split(" on ")[0], epoch=h["epoch"], AP=h["AP"])
             for r in results for h in r.get("history", []) if h.get("AP") is not None]
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    fig = figure(6.5, 3.8)
+    ax = fig.subplots()
     if rows:
         sns.lineplot(data=pd.DataFrame(rows), x="epoch", y="AP", hue="backbone", marker="o", ax=ax)
     ax.set_title("Pretraining on other animals: AP on their held-out split")
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save(fig, path, dpi=110)
 
 
 def run_pretrain_report(data, results_dir, figures_dir, zero_shot=None, backbones=("resnet50", "hrnet_w32"),
@@ -45,6 +43,14 @@ def run_pretrain_report(data, results_dir, figures_dir, zero_shot=None, backbone
     cats = course_layout_root(zero_shot) if zero_shot else None
     results = [pretrain(others, results_dir, backbone=b, zero_shot_root=cats, out_dir=out_dir, budget=budget,
                         seed=seed, device=device, overrides=overrides, **run_options) for b in backbones]
+    from catpose_lib.report.record import write_report_record
+
     figure = plot_pretrain_curves(results, Path(figures_dir) / "00_pretrain" / "heldout_ap.png")
+    table = pretrain_table(results)
+    record = write_report_record(results_dir, "00_pretrain", data_root=str(others), table=table,
+                                 figures=dict(heldout_ap=figure),
+                                 runs=[dict(backbone=b, status=r["status"], best=r.get("best"),
+                                            zero_shot=r.get("zero_shot"), start_checkpoint=r.get("start_checkpoint"))
+                                       for b, r in zip(backbones, results)])
     return dict(data_root=str(others), zero_shot_root=str(cats) if cats else None, results=results,
-                table=pretrain_table(results), figures=dict(heldout_ap=figure))
+                table=table, figures=dict(heldout_ap=figure), record=record)

@@ -5,8 +5,44 @@
 """
 from pathlib import Path
 
-SCHEME_NAMES = ("cats17", "animalpose20")
+# the one registry of keypoint schemes: name <-> keypoint count
+SCHEME_BY_COUNT = {17: "cats17", 20: "animalpose20"}
+SCHEME_COUNTS = {name: count for count, name in SCHEME_BY_COUNT.items()}
+SCHEME_NAMES = tuple(SCHEME_COUNTS)
 _HERE = Path(__file__).resolve().parent
+
+
+def keypoint_count(data):
+    """Keypoints per instance of a COCO dict: its first category's names, else its first
+    annotation's keypoints; None when neither says."""
+    for cat in data.get("categories") or []:
+        if isinstance(cat, dict) and isinstance(cat.get("keypoints"), list):
+            return len(cat["keypoints"])
+    for ann in data.get("annotations") or []:
+        if isinstance(ann, dict) and isinstance(ann.get("keypoints"), list):
+            return len(ann["keypoints"]) // 3
+    return None
+
+
+def infer_scheme(data, path=None) -> str:
+    """cats17 / animalpose20 of a COCO dict (``path`` names it in the error)."""
+    from catpose_lib.errors import DataError
+
+    count = keypoint_count(data)
+    if count not in SCHEME_BY_COUNT:
+        known = ", ".join(f"{k} -> {v}" for k, v in SCHEME_BY_COUNT.items())
+        raise DataError(f"cannot infer the keypoint scheme from {count} keypoints ({known}); "
+                        "pass scheme=... / --scheme", file=path)
+    return SCHEME_BY_COUNT[count]
+
+
+def root_scheme(root) -> str:
+    """The scheme of a course-layout dataset, from its annotations/train.json."""
+    from catpose_lib.data.layout import annotation_path
+    from catpose_lib.data.validate import load_coco
+
+    path = annotation_path(root, "train")
+    return infer_scheme(load_coco(path), path)
 
 
 def scheme_file(name: str) -> str:
@@ -36,4 +72,4 @@ def keypoint_names(name: str) -> list:
 
 
 def num_keypoints(name: str) -> int:
-    return {"cats17": 17, "animalpose20": 20}[name] if name in SCHEME_NAMES else load_scheme(name)["num_keypoints"]
+    return SCHEME_COUNTS[name] if name in SCHEME_COUNTS else load_scheme(name)["num_keypoints"]
