@@ -141,6 +141,25 @@ def _run(tiny_cats, results, **kw):
     return run_block(kw.pop("block", "lr_batch"), tiny_cats, results, **kw)
 
 
+def test_resolved_config_beside_the_result_and_config_command(tiny_cats, tmp_path):
+    """A run leaves its resolved config beside its JSON; `config N` prints that config (same
+    run key) without training."""
+    from mmengine.config import Config
+
+    (r,) = _run(tiny_cats, tmp_path, experiments=[15])
+    path = tmp_path / "lr_batch" / "15_s0.py"
+    cfg = Config.fromfile(str(path))
+    assert cfg.optim_wrapper.optimizer.lr == 5e-4 and cfg.train_dataloader.batch_size == 32
+    assert cfg.train_cfg.max_epochs == 2 and cfg.model.backbone.depth == 18 and cfg.work_dir == r["work_dir"]
+    proc = subprocess.run([sys.executable, "-m", "catpose_lib", "config", "15", "--data", str(tiny_cats),
+                           "--budget", "smoke", "--set", "resnet_depth=18", "input_size=64", "heatmap_size=16"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"# run key {r['key']} " in proc.stdout and "lr=0.0005" in proc.stdout.replace(" ", "")
+    assert not list(tmp_path.glob("lr_batch/runs/*/epoch_*.pth"))  # config trained nothing new
+    assert len(list((tmp_path / "lr_batch" / "runs").iterdir())) == 1
+
+
 def test_smoke_run_result_then_skip(tiny_cats, tmp_path):
     from catpose_lib.engine.results import load_block_results, study_table
 
