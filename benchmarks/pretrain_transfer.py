@@ -114,11 +114,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     results = args.summarise or args.results
     if not args.summarise:
-        if not (args.data and args.init and args.results):
-            p.error("--data, --init and --results are needed to train")
-        if not Path(args.init).is_file():
-            p.error(f"--init {args.init}: no such file")
         arms = [parse_arm(a) for a in (args.arm or DEFAULT_ARMS)]
+        if not (args.data and args.results):
+            p.error("--data and --results are needed to train")
+        if any(a["init"] for a in arms) and not (args.init and Path(args.init).is_file()):
+            p.error(f"--init {args.init}: no such file (an arm starts from it)")
         jobs = [(arm, int(s)) for arm in arms for s in args.seeds.split(",") if s.strip()]
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
             list(pool.map(lambda j: run_arm_seed(args, *j), jobs))
