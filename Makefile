@@ -28,7 +28,7 @@ DEMO_MODEL := {"resnet_depth": 18, "input_size": 64, "heatmap_size": 16}
 .PHONY: demo
 demo: setup       ## the main job: block 03 on synthetic cats, demo budget (< 15 min on 2 CPU cores)
 	mkdir -p results/notebooks
-	$(PY) -m papermill notebooks/03_lr_batch.ipynb results/notebooks/03_lr_batch.demo.ipynb \
+	$(PY) -m papermill --log-output notebooks/03_lr_batch.ipynb results/notebooks/03_lr_batch.demo.ipynb \
 	  -p budget 0.08 -p base baseline -p device cpu -p precision auto -p channels_last True \
 	  -p results_dir results/demo -p figures_dir figures/demo \
 	  -y '{"synthetic": $(DEMO_DATA), "overrides": $(DEMO_MODEL)}'

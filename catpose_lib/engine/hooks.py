@@ -80,6 +80,7 @@ class StudyHistoryHook(Hook):
         history = [h for h in read_history(runner.work_dir) if h['epoch'] <= runner.epoch]
         self._write(runner, history)
         self._reset_epoch()
+        self.run_start, self.start_epoch = time.perf_counter(), runner.epoch
 
     def before_train_epoch(self, runner):
         self._reset_epoch()
@@ -139,10 +140,13 @@ class StudyHistoryHook(Hook):
         if self.verbose and is_main_process():
             ap = record['AP']
             loss = record['train_loss']
+            done = runner.epoch - getattr(self, 'start_epoch', 0)
+            per_epoch = (time.perf_counter() - getattr(self, 'run_start', time.perf_counter())) / max(1, done)
+            left = per_epoch * (runner.max_epochs - runner.epoch) / 60
             print(f"[{self.label}] epoch {runner.epoch}/{runner.max_epochs}  "
                   f"AP {ap if ap is None else f'{ap:.4f}'}  "
                   f"loss {loss if loss is None else f'{loss:.3g}'}  lr {record['lr'] or 0:.3g}  "
-                  f"{seconds:.1f} s", flush=True)
+                  f"{seconds:.1f} s  (run: ~{left:.1f} min left)", flush=True)
 
     @staticmethod
     def _write(runner, history):

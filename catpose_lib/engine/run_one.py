@@ -40,6 +40,7 @@ class RunRequest:
     launcher: str = "none"           # "pytorch" under torchrun (mmengine's distributed runner)
     init: str = None                 # start checkpoint (whole model, e.g. the cross-species pretraining)
     config: str = None               # MMPose config file (default: the course baseline)
+    progress: str = ""               # where the run stands in its block, e.g. "run 3/13" (printed)
 
     @property
     def overrides(self) -> dict:
@@ -108,7 +109,8 @@ def resolve_run(req: RunRequest) -> dict:
     cfg.log_level = "WARNING"
     cfg.custom_hooks = list(cfg.get("custom_hooks", [])) + [
         dict(type="DivergenceGuardHook"),
-        dict(type="StudyHistoryHook", label=f"{exp.block} {name}", verbose=req.verbose),
+        dict(type="StudyHistoryHook", label=f"{exp.block} {name}" + (f", {req.progress}" if req.progress else ""),
+             verbose=req.verbose),
         dict(type="CatchUpValidationHook")]
     return dict(cfg=cfg, key=key, device=device, budget=budget, init=init, speed=speed, name=name,
                 work_dir=work_dir, out_path=result_path(req.results_dir, exp.block, exp.no, req.seed),
@@ -145,7 +147,8 @@ def execute(req: RunRequest) -> dict:
         provenance=provenance(device))
     if req.verbose:
         extra = f", overrides for every run {req.common_overrides}" if req.common_overrides else ""
-        print(f"[{exp.block} {name}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
+        where = f", {req.progress}" if req.progress else ""
+        print(f"[{exp.block} {name}{where}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
               f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget}{extra})", flush=True)
     status, message = _train(cfg, device)
     history = _read_history(work_dir)

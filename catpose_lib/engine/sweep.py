@@ -1,5 +1,7 @@
 """Run a block of the study: resolve its base, check the data, then run every experiment x
-seed (finished runs are skipped, interrupted ones resume)."""
+seed (finished runs are skipped, interrupted ones resume), saying how far it is."""
+import time
+
 from catpose_lib.engine.experiments import (BASELINE, block_experiments, previous_block,
                                             resolve_block)
 from catpose_lib.engine.overrides import merge_overrides
@@ -53,14 +55,20 @@ def run_block(block, data_root, results_dir, experiments=None, budget="full", se
     base_info = resolve_base(block, base, results_dir)
     common = dict(overrides or {})
     base_info = dict(base_info)
-    results = []
-    for exp in exps:
-        for seed in seeds:
-            req = RunRequest(experiment=exp, data_root=str(data_root), results_dir=str(results_dir),
-                             base=base_info, seed=int(seed), budget=budget, device=device,
-                             scheme=scheme, common_overrides=common, num_workers=num_workers,
-                             verbose=verbose, **run_options)
-            results.append(execute(req))
+    jobs = [(exp, int(seed)) for exp in exps for seed in seeds]
+    results, trained_seconds, trained = [], 0.0, 0
+    for i, (exp, seed) in enumerate(jobs, 1):
+        req = RunRequest(experiment=exp, data_root=str(data_root), results_dir=str(results_dir),
+                         base=base_info, seed=seed, budget=budget, device=device,
+                         scheme=scheme, common_overrides=common, num_workers=num_workers,
+                         verbose=verbose, progress=f"run {i}/{len(jobs)}", **run_options)
+        t0 = time.perf_counter()
+        results.append(execute(req))
+        if not results[-1].get("skipped"):
+            trained_seconds, trained = trained_seconds + time.perf_counter() - t0, trained + 1
+        if verbose and trained and i < len(jobs):
+            print(f"[{block}] {i}/{len(jobs)} runs done; ~{trained_seconds / trained * (len(jobs) - i) / 60:.1f} min "
+                  f"left for the block (at {trained_seconds / trained / 60:.1f} min a run)", flush=True)
     return results
 
 
