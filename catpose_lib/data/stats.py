@@ -6,7 +6,6 @@ them); ``plot_samples(root)`` draws sample images with their skeletons using MMP
 validation (this module assumes well-formed files and raises DataError only for
 missing / malformed JSON).
 """
-import math
 from pathlib import Path
 
 from catpose_lib.data.layout import annotation_path

@@ -96,14 +96,13 @@ def seed_stats(results: list):
     return out
 
 
-def winner(results: list):
+def winner(stats):
     """The experiment number with the highest mean best AP over its finished seeds (the lower
-    number on ties), or None when none finished."""
-    stats = seed_stats(results)
-    stats = stats[stats["seeds"] > 0]
-    if stats.empty:
+    number on ties), or None when none finished; ``stats`` is :func:`seed_stats`' frame."""
+    done = stats[stats["seeds"] > 0]
+    if done.empty:
         return None
-    return int(stats.sort_values(["best_mean"], ascending=False, kind="stable").index[0])
+    return int(done.sort_values(["best_mean"], ascending=False, kind="stable").index[0])
 
 
 def _fmt(epoch, mean, sd, seeds, approx=False) -> str:
@@ -131,7 +130,7 @@ def study_table(results: list):
     table = pd.DataFrame(rows)
     done = stats[stats["seeds"] > 0]
     if not done.empty and (done["best_sd"].fillna(0) > 0).any():
-        top = winner(results)
+        top = winner(stats)
         top_mean, top_sd = done.loc[top, "best_mean"], done.loc[top, "best_sd"]
         marks = []
         for no in table["No."]:

@@ -26,16 +26,16 @@ def resolve_base(block, base, results_dir) -> dict:
     if prev is None:
         return dict(name="baseline", no=0, block="baseline", overrides={})
     results = load_block_results(results_dir, prev)
-    top = winner(results)
+    stats = seed_stats(results)
+    top = winner(stats)
     if top is None:
         raise CatposeError(
             f"base 'best' needs finished runs of the previous block '{prev}' in {results_dir}; "
             f"run that block first, or use base 'baseline'")
     runs = [r for r in results if r["no"] == top and r["status"] == FINISHED]
-    stats = seed_stats(results).loc[top]
     own = merge_overrides(runs[0]["base"]["overrides"], runs[0]["experiment_overrides"])
     return dict(name=f"{top:02d} ({prev})", no=top, block=prev, overrides=own,
-                best_AP=float(stats["best_mean"]), seeds=int(stats["seeds"]),
+                best_AP=float(stats.loc[top, "best_mean"]), seeds=int(stats.loc[top, "seeds"]),
                 runs=[dict(seed=r["seed"], key=r["key"]) for r in runs])
 
 

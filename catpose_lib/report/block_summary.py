@@ -11,10 +11,11 @@ def block_verdict(results: list, base_ap=None) -> dict:
     verdict says so.  ``beats_base`` is True/False only when both a base AP and a noise
     estimate exist.
     """
-    top = winner(results)
+    stats = seed_stats(results)
+    top = winner(stats)
     if top is None:
         return dict(winner=None, text="No run of this block finished.")
-    s = seed_stats(results).loc[top]
+    s = stats.loc[top]
     mean, seeds = float(s["best_mean"]), int(s["seeds"])
     sd = None if seeds < 2 or math.isnan(s["best_sd"]) else float(s["best_sd"])
     first = next(r for r in results if r["no"] == top)

@@ -14,11 +14,12 @@ from catpose_lib.engine.sweep import run_baseline
 
 def _best_of(results):
     """(no, finished runs, mean best AP) of the winner (engine.results.winner), or None."""
-    top = winner(results)
+    stats = seed_stats(results)
+    top = winner(stats)
     if top is None:
         return None
     runs = [r for r in results if r["no"] == top and r["status"] == FINISHED and r.get("best")]
-    return top, runs, float(seed_stats(results).loc[top, "best_mean"])
+    return top, runs, float(stats.loc[top, "best_mean"])
 
 
 def study_path(results_dir, baseline_results):
