@@ -67,7 +67,8 @@ RUNTIME_LOADER_KEYS = ("num_workers", "persistent_workers", "pin_memory")
 
 
 def run_key(cfg, fingerprint: str, seed: int) -> str:
-    trained = {k: cfg.to_dict()[k] for k in TRAINED_KEYS if k in cfg}
+    resolved = cfg.to_dict()
+    trained = {k: resolved[k] for k in TRAINED_KEYS if k in resolved}
     for loader in ("train_dataloader", "val_dataloader"):
         for k in RUNTIME_LOADER_KEYS:
             trained.get(loader, {}).pop(k, None)
@@ -102,7 +103,8 @@ def resolve_run(req: RunRequest) -> dict:
     speed = apply_speed_options(cfg, device, req.precision, req.channels_last)
     speed["image_cache"] = use_image_cache(cfg, req.data_root, req.image_cache)
     configure_distributed(cfg, req.launcher, device)
-    key = run_key(cfg, data_fingerprint(req.data_root) + (init["sha256"] if init else ""), req.seed)
+    fingerprint = data_fingerprint(req.data_root)  # hashes every annotation file: once per run
+    key = run_key(cfg, fingerprint + (init["sha256"] if init else ""), req.seed)
     name = run_name(exp.no, req.seed)
     work_dir = Path(req.results_dir) / exp.block / "runs" / f"{name}-{key}"
     cfg.work_dir = str(work_dir)
@@ -112,8 +114,9 @@ def resolve_run(req: RunRequest) -> dict:
         dict(type="StudyHistoryHook", label=f"{exp.block} {name}" + (f", {req.progress}" if req.progress else ""),
              verbose=req.verbose),
         dict(type="CatchUpValidationHook")]
-    return dict(cfg=cfg, key=key, device=device, budget=budget, init=init, speed=speed, name=name,
-                work_dir=work_dir, out_path=result_path(req.results_dir, exp.block, exp.no, req.seed),
+    return dict(cfg=cfg, key=key, fingerprint=fingerprint, device=device, budget=budget, init=init,
+                speed=speed, name=name, work_dir=work_dir,
+                out_path=result_path(req.results_dir, exp.block, exp.no, req.seed),
                 config_path=config_path(req.results_dir, exp.block, exp.no, req.seed))
 
 
@@ -140,7 +143,7 @@ def execute(req: RunRequest) -> dict:
         parameter=exp.parameter, seed=req.seed, budget=budget, key=key, base=req.base,
         experiment_overrides=exp.overrides, common_overrides=req.common_overrides,
         overrides=req.overrides, scheme=cfg.catpose.scheme,
-        data_root=str(Path(req.data_root).resolve()), data_fingerprint=data_fingerprint(req.data_root),
+        data_root=str(Path(req.data_root).resolve()), data_fingerprint=run["fingerprint"],
         max_epochs=cfg.train_cfg.max_epochs, batch_size=cfg.train_dataloader.batch_size,
         work_dir=str(work_dir), resumed=resumed, started=now_iso(), speed=speed,
         launcher=req.launcher, init=init, config=str(req.config) if req.config else "baseline",
