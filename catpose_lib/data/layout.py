@@ -22,28 +22,11 @@ def annotation_path(root, split: str) -> Path:
     return Path(root) / ANNOTATION_FILES[split]
 
 
-def atomic_write_text(path, text: str) -> None:
-    """Write a file so that readers see either the old or the whole new content, never a part."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 @contextlib.contextmanager
 def atomic_replace(path):
     """Yield a temp path beside ``path`` to write (any format); it replaces ``path`` only when
-    the block succeeds, so an interrupted write never leaves a partial file."""
+    the block succeeds, so an interrupted write never leaves a partial file.  Results are meant
+    to be shared: the file gets mode 0644 (mkstemp makes 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -56,6 +39,15 @@ def atomic_replace(path):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_text(path, text: str) -> None:
+    """Write a file so that readers see either the old or the whole new content, never a part."""
+    with atomic_replace(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
 
 
 def atomic_write_json(path, obj, indent=None) -> None:
