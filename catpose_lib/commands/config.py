@@ -37,8 +37,7 @@ def run(args):
     p = check_run_parameters(budget=args.budget, device=args.device, precision=args.precision,
                              overrides=args.set, data_root=args.data or None)
     exp = get_experiment(args.no)
-    base = dict(name="baseline", no=0, block="baseline", overrides={}) if exp.no == 0 else \
-        resolve_base(exp.block, args.base, args.results)
+    base = resolve_base(exp.block, "baseline" if exp.no == 0 else args.base, args.results)
     req = RunRequest(experiment=exp, data_root=str(resolve_data_root(args.data)), results_dir=args.results,
                      base=base, seed=args.seed, budget=p["budget"], device=args.device, common_overrides=p["overrides"],
                      precision=args.precision, channels_last=args.channels_last, init=args.init, verbose=False)

@@ -36,21 +36,13 @@ def add_arguments(p):
 def run(args):
     if args.device == "cpu":
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    from catpose_lib.data.default_data import course_layout_root
-    from catpose_lib.engine.params import check_run_parameters
-    from catpose_lib.engine.pretrain import pretrain
+    from catpose_lib.engine.pretrain import pretrain_backbones
 
-    p = check_run_parameters(budget=args.budget, device=args.device, precision=args.precision, overrides=args.set)
-    budget, knobs = p["budget"], p["overrides"]
-    data = course_layout_root(args.data, one_category="animal")
-    cats = course_layout_root(args.zero_shot) if args.zero_shot else None
-    failed = False
-    for backbone in args.backbone:
-        r = pretrain(data, args.results, backbone=backbone, zero_shot_root=cats, out_dir=args.out,
-                     budget=budget, seed=args.seed, device=args.device, overrides=knobs,
-                     verbose=not args.quiet, num_workers=args.workers, precision=args.precision,
-                     channels_last=args.channels_last)
-        if r["status"] != "finished":
-            print(f"[pretrain {backbone}] {r['status']}")
-            failed = True
+    done = pretrain_backbones(args.data, args.results, backbones=args.backbone, zero_shot=args.zero_shot,
+                              budget=args.budget, device=args.device, overrides=args.set, out_dir=args.out,
+                              seed=args.seed, verbose=not args.quiet, num_workers=args.workers,
+                              precision=args.precision, channels_last=args.channels_last)
+    failed = [r for r in done["results"] if r["status"] != "finished"]
+    for r in failed:
+        print(f"[pretrain {r['parameter']}] {r['status']}")
     return 1 if failed else 0

@@ -107,3 +107,24 @@ def pretrain(data_root, results_dir, backbone="resnet50", zero_shot_root=None, o
               f"(sha256 {result['start_checkpoint']['sha256'][:12]})", flush=True)
     write_result(result_path(results_dir, exp.block, exp.no, seed), result)
     return result
+
+
+def pretrain_backbones(data, results_dir, backbones=tuple(PRETRAIN_RUNS), zero_shot=None, budget="full",
+                       device="auto", overrides=None, **options) -> dict:
+    """What the `pretrain` command and notebook 00_pretrain run: the parameters checked before
+    any work, raw Animal-Pose folders imported once into the cache (the other animals as one
+    category), then :func:`pretrain` for each backbone.  ``options`` go to :func:`pretrain`."""
+    from catpose_lib.data.default_data import course_layout_root
+    from catpose_lib.engine.params import check_run_parameters
+    from catpose_lib.errors import ParameterError
+
+    p = check_run_parameters(budget=budget, device=device, precision=options.get("precision"),
+                             overrides=dict(overrides or {}))
+    unknown = [b for b in backbones if b not in PRETRAIN_RUNS]
+    if unknown or not backbones:
+        raise ParameterError("backbones", list(backbones), f"some of {', '.join(PRETRAIN_RUNS)}")
+    others = course_layout_root(data, one_category="animal")
+    cats = course_layout_root(zero_shot) if zero_shot else None
+    results = [pretrain(others, results_dir, backbone=b, zero_shot_root=cats, budget=p["budget"], device=device,
+                        overrides=p["overrides"], **options) for b in backbones]
+    return dict(data_root=others, zero_shot_root=cats, results=results)

@@ -21,12 +21,18 @@ from catpose_lib.engine.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, NOT_C
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 
+def baseline_base() -> dict:
+    """The base of the baseline itself and of blocks started from it (resolve_base's other
+    answer is a previous block's winner)."""
+    return dict(name="baseline", no=0, block="baseline", overrides={})
+
+
 @dataclass
 class RunRequest:
     experiment: Experiment
     data_root: str
     results_dir: str
-    base: dict = field(default_factory=lambda: dict(name="baseline", overrides={}))
+    base: dict = field(default_factory=baseline_base)
     seed: int = 0
     budget: str = "full"
     device: str = "auto"

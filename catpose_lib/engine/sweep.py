@@ -6,7 +6,7 @@ from catpose_lib.engine.experiments import (BASELINE, block_experiments, previou
                                             resolve_block)
 from catpose_lib.engine.overrides import merge_overrides
 from catpose_lib.engine.results import FINISHED, load_block_results, seed_stats, winner
-from catpose_lib.engine.run_one import RunRequest, execute
+from catpose_lib.engine.run_one import RunRequest, baseline_base, execute
 from catpose_lib.errors import CatposeError
 
 
@@ -19,12 +19,12 @@ def resolve_base(block, base, results_dir) -> dict:
     """
     block = resolve_block(block)
     if base == "baseline":
-        return dict(name="baseline", no=0, block="baseline", overrides={})
+        return baseline_base()
     if base != "best":
         raise ValueError(f"base must be 'baseline' or 'best', not {base!r}")
     prev = previous_block(block)
     if prev is None:
-        return dict(name="baseline", no=0, block="baseline", overrides={})
+        return baseline_base()
     results = load_block_results(results_dir, prev)
     stats = seed_stats(results)
     top = winner(stats)

@@ -13,7 +13,7 @@ def pretrain_table(results: list):
         rows.append({"backbone": r["parameter"], "status": r["status"], "epochs": r["max_epochs"],
                      "held-out best (epoch: AP)": f"{r['best']['epoch']}: {r['best']['AP']:.4f}" if r.get("best") else "",
                      "zero-shot cats val AP": zs.get("AP"), "s / epoch": round(sum(spe) / len(spe), 1) if spe else None,
-                     "device": r["provenance"]["device_name"] if "device_name" in r["provenance"] else r["provenance"]["device"],
+                     "device": r["provenance"].get("device_name", r["provenance"]["device"]),
                      "start checkpoint": sc.get("path"), "sha256": (sc.get("sha256") or "")[:16]})
     return pd.DataFrame(rows)
 
@@ -36,14 +36,12 @@ def plot_pretrain_curves(results: list, path):
 
 def run_pretrain_report(data, results_dir, figures_dir, zero_shot=None, backbones=("resnet50", "hrnet_w32"),
                         out_dir=None, budget="full", seed=0, device="auto", overrides=None, **run_options) -> dict:
-    from catpose_lib.data.default_data import course_layout_root
-    from catpose_lib.engine.pretrain import pretrain
-
-    others = course_layout_root(data, one_category="animal")
-    cats = course_layout_root(zero_shot) if zero_shot else None
-    results = [pretrain(others, results_dir, backbone=b, zero_shot_root=cats, out_dir=out_dir, budget=budget,
-                        seed=seed, device=device, overrides=overrides, **run_options) for b in backbones]
+    from catpose_lib.engine.pretrain import pretrain_backbones
     from catpose_lib.report.record import write_report_record
+
+    done = pretrain_backbones(data, results_dir, backbones=backbones, zero_shot=zero_shot, budget=budget,
+                              device=device, overrides=overrides, out_dir=out_dir, seed=seed, **run_options)
+    others, cats, results = done["data_root"], done["zero_shot_root"], done["results"]
 
     figure = plot_pretrain_curves(results, Path(figures_dir) / "00_pretrain" / "heldout_ap.png")
     table = pretrain_table(results)
