@@ -140,9 +140,8 @@ def main(argv=None):
             entry["parts"] = [Path(x).name for x in parts]
             entry["unpacked_zero_shot"] = evaluate_checkpoint(back, cats, o, device=device)
             entry["unpacked_heldout"] = evaluate_checkpoint(back, others, o, device=device)
-            entry["heldout_before_transport"] = evaluate_checkpoint(r["start_checkpoint"]["path"], others, o,
-                                                                    device=device)
-            say(f"{backbone}: held-out AP {entry['heldout_before_transport']['AP']:.4f} -> "
+            # before transport: the exported checkpoint is the run's best, validated on these animals
+            say(f"{backbone}: held-out AP {r['best']['AP']:.4f} -> "
                 f"{entry['unpacked_heldout']['AP']:.4f} after int8 transport; zero-shot cats "
                 f"{(r.get('zero_shot') or {}).get('AP')} -> {entry['unpacked_zero_shot']['AP']:.4f}")
         report["pretrain"][backbone] = entry
