@@ -141,12 +141,16 @@ class StudyHistoryHook(Hook):
             ap = record['AP']
             loss = record['train_loss']
             done = runner.epoch - getattr(self, 'start_epoch', 0)
-            per_epoch = (time.perf_counter() - getattr(self, 'run_start', time.perf_counter())) / max(1, done)
-            left = per_epoch * (runner.max_epochs - runner.epoch) / 60
+            # the estimate needs an epoch trained in this process (a resumed run first
+            # validates the epoch it stopped at)
+            left = ""
+            if done > 0 and hasattr(self, 'run_start'):
+                per_epoch = (time.perf_counter() - self.run_start) / done
+                left = f"  (run: ~{per_epoch * (runner.max_epochs - runner.epoch) / 60:.1f} min left)"
             print(f"[{self.label}] epoch {runner.epoch}/{runner.max_epochs}  "
                   f"AP {ap if ap is None else f'{ap:.4f}'}  "
                   f"loss {loss if loss is None else f'{loss:.3g}'}  lr {record['lr'] or 0:.3g}  "
-                  f"{seconds:.1f} s  (run: ~{left:.1f} min left)", flush=True)
+                  f"{seconds:.1f} s{left}", flush=True)
 
     @staticmethod
     def _write(runner, history):
