@@ -37,6 +37,11 @@ def add_arguments(p):
     p.add_argument("--init", default=None, metavar="PATH",
                    help="start checkpoint of every run (e.g. `pretrain`'s); checked against the model "
                         "before training, recorded by sha256")
+    p.add_argument("--task", default=None, metavar="I|slurm",
+                   help="run only job I of the block (experiments x seeds, experiment-major); 'slurm' = "
+                        "$SLURM_ARRAY_TASK_ID.  Workers on one results folder never train a run twice.")
+    p.add_argument("--count-tasks", action="store_true",
+                   help="print the number of jobs (experiments x seeds) and exit: the size of a job array")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -50,11 +55,16 @@ def run(args):
     p = check_run_parameters(block=args.block, experiments=args.experiments, budget=args.budget, seeds=args.seeds,
                              device=args.device, precision=args.precision, base=args.base,
                              data_root=args.data, overrides=args.set)
+    if args.count_tasks:
+        from catpose_lib.engine.sweep import block_jobs
+
+        print(len(block_jobs(p["block"], p["experiments"], p["seeds"])))
+        return 0
     cache = {"auto": "auto", "on": True, "off": False}[args.image_cache]
     kwargs = dict(budget=p["budget"], device=args.device, scheme=args.scheme,
                   num_workers=args.workers, verbose=not args.quiet, precision=args.precision,
                   channels_last=args.channels_last, image_cache=cache, launcher=args.launcher,
-                  init=args.init)
+                  init=args.init, task=args.task)
     if p["block"] == "baseline":
         results = run_baseline(args.data, args.results, seeds=p["seeds"], common_overrides=p["overrides"], **kwargs)
     else:

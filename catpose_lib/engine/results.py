@@ -9,8 +9,11 @@ from catpose_lib.engine.experiments import resolve_block
 FINISHED = "finished"
 NOT_CONVERGE = "not converge"
 CUDA_OOM = "CUDA out of memory"
+PRUNED = "pruned"  # stopped early by an Optuna pruner (engine.search)
+RUNNING_ELSEWHERE = "running elsewhere"  # another live worker holds the run's claim (never written)
+LOST_CLAIM = "lost claim"  # this worker was taken for dead and another one took the run over (never written)
 # statuses that a re-run keeps (a failed or OOM run is tried again)
-KEPT_STATUSES = (FINISHED, NOT_CONVERGE)
+KEPT_STATUSES = (FINISHED, NOT_CONVERGE, PRUNED)
 
 
 def run_name(no: int, seed: int) -> str:
@@ -66,10 +69,15 @@ def block_frame(results: list):
 
 
 def write_block_csv(results_dir, block) -> Path:
+    """Rebuild ``<block>.csv`` from the run JSONs, one worker at a time: each worker writes its
+    JSON first, so the last rebuild sees every result."""
+    from filelock import FileLock
+
     block = resolve_block(block)
-    frame = block_frame(load_block_results(results_dir, block))
     path = Path(results_dir) / f"{block}.csv"
-    atomic_write_text(path, frame.to_csv(index=False))
+    with FileLock(str(Path(results_dir) / f".{block}.csv.lock"), timeout=120):
+        frame = block_frame(load_block_results(results_dir, block))
+        atomic_write_text(path, frame.to_csv(index=False))
     return path
 
 

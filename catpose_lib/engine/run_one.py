@@ -16,7 +16,8 @@ from catpose_lib.engine.config_builder import build_config
 from catpose_lib.engine.experiments import Experiment
 from catpose_lib.engine.overrides import merge_overrides
 from catpose_lib.engine.provenance import data_fingerprint, now_iso, provenance
-from catpose_lib.engine.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, NOT_CONVERGE, read_result,
+from catpose_lib.engine.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, LOST_CLAIM, NOT_CONVERGE,
+                                        RUNNING_ELSEWHERE, read_result,
                                         result_path, run_name, summarise_history, write_result)
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
@@ -127,17 +128,53 @@ def resolve_run(req: RunRequest) -> dict:
 
 
 def execute(req: RunRequest) -> dict:
-    """Run (or skip, or resume) one experiment x seed; returns its result dict."""
+    """Run (or skip, or resume) one experiment x seed; returns its result dict.  Unless torchrun
+    launches it, the run is claimed first (engine.claims), so that any number of workers on one
+    results folder train it once; a run that a live worker holds is skipped."""
     run = resolve_run(req)
-    cfg, key, device, budget, init, speed = (run[k] for k in ("cfg", "key", "device", "budget", "init", "speed"))
+    key, device, budget = run["key"], run["device"], run["budget"]
     exp, name, work_dir, out_path = req.experiment, run["name"], run["work_dir"], run["out_path"]
+    done = _finished_result(out_path, key, exp, name, req.verbose)
+    if done:
+        return done
+    if req.launcher != "none":  # a torchrun job is one worker: its ranks train the run together
+        return _train_and_record(req, run)
+    from catpose_lib.engine.claims import RunClaim, check_same_data, describe
+
+    check_same_data(req.results_dir, req.data_root, run["fingerprint"])
+    claim = RunClaim(work_dir, req.data_root, run["fingerprint"])
+    if not claim.acquire():
+        if req.verbose:
+            print(f"[{exp.block} {name}] being trained by {describe(claim.holder)}: skipped", flush=True)
+        return dict(no=exp.no, ref_no=exp.ref_no, name=name, block=exp.block, policy=exp.policy,
+                    parameter=exp.parameter, seed=req.seed, budget=budget, key=key, base=req.base,
+                    status=RUNNING_ELSEWHERE, claimed_by=claim.holder, skipped=True,
+                    provenance=dict(device=device))
+    try:
+        # another worker may have finished the run between the first look and the claim
+        done = _finished_result(out_path, key, exp, name, req.verbose)
+        if done:
+            return done
+        if claim.taken_over and req.verbose:
+            print(f"[{exp.block} {name}] taking over from {describe(claim.taken_over)} (gone)", flush=True)
+        return _train_and_record(req, run, claim)
+    finally:
+        claim.release()
+
+
+def _finished_result(out_path, key, exp, name, verbose):
     previous = read_result(out_path)
     if previous and previous.get("key") == key and previous.get("status") in KEPT_STATUSES:
-        if req.verbose:
+        if verbose:
             print(f"[{exp.block} {name}] already done ({previous['status']}): skipped", flush=True)
         previous["skipped"] = True
         return previous
+    return None
 
+
+def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
+    cfg, key, device, budget, init, speed = (run[k] for k in ("cfg", "key", "device", "budget", "init", "speed"))
+    exp, name, work_dir, out_path = req.experiment, run["name"], run["work_dir"], run["out_path"]
     checkpoint_loading.mark_run_dir(work_dir)
     checkpoint_loading.install()
     cfg.experiment_name = f"{name}-{key}-{time.time_ns()}"
@@ -176,6 +213,10 @@ def execute(req: RunRequest) -> dict:
     result["world_size"] = get_world_size()
     if not is_main_process():
         return result
+    if claim is not None and not claim.still_ours():
+        # our heartbeat stalled past the lease and another worker took the run over: its result counts
+        result.update(status=LOST_CLAIM, message=f"run taken over by another worker ({claim.path})")
+        return result
     write_config(run["config_path"], cfg)
     write_result(out_path, result)
     if status == FINISHED:
@@ -198,6 +239,7 @@ def _train(cfg, device):
     from mmengine.runner import Runner
 
     from catpose_lib.engine import hooks  # noqa: F401  (registers the hooks)
+    from catpose_lib.engine.results import PRUNED
 
     runner = None
     if device == "cuda":
@@ -210,6 +252,8 @@ def _train(cfg, device):
         return CUDA_OOM, str(exc).splitlines()[0] if str(exc) else ""
     except hooks.NotConvergeError as exc:
         return NOT_CONVERGE, str(exc)
+    except hooks.TrialPrunedError as exc:  # an Optuna pruner stopped the trial (engine.search)
+        return PRUNED, str(exc)
     except Exception as exc:  # a failed run is a result; the sweep goes on
         if os.environ.get("CATPOSE_RAISE"):
             raise

@@ -1,7 +1,9 @@
 """Run a block of the study: resolve its base, check the data, then run every experiment x
 seed (finished runs are skipped, interrupted ones resume), saying how far it is."""
+import os
 import time
 
+from catpose_lib.engine.claims import check_writable
 from catpose_lib.engine.experiments import (BASELINE, block_experiments, previous_block,
                                             resolve_block)
 from catpose_lib.engine.overrides import merge_overrides
@@ -39,15 +41,43 @@ def resolve_base(block, base, results_dir) -> dict:
                 runs=[dict(seed=r["seed"], key=r["key"]) for r in runs])
 
 
+def block_jobs(block, experiments=None, seeds=(0,)) -> list:
+    """A block's runs in order, as (experiment, seed): experiment-major, so that task i of a
+    job array is ``block_jobs(...)[i]``."""
+    if resolve_block(block) == "baseline":
+        return [(BASELINE, int(seed)) for seed in seeds]
+    return [(exp, int(seed)) for exp in block_experiments(block, experiments) for seed in seeds]
+
+
+def task_index(task, n_jobs: int) -> int:
+    """``task``: an index into the block's jobs, or 'slurm' for $SLURM_ARRAY_TASK_ID."""
+    raw = os.environ.get("SLURM_ARRAY_TASK_ID") if str(task) == "slurm" else task
+    if raw is None:
+        raise CatposeError("--task slurm: SLURM_ARRAY_TASK_ID is not set (not inside a job array task)")
+    try:
+        i = int(raw)
+    except ValueError:
+        raise CatposeError(f"--task must be a job index or 'slurm', not {task!r}") from None
+    if not 0 <= i < n_jobs:
+        raise CatposeError(f"task {i} is out of range: this block has {n_jobs} jobs (experiments x seeds), "
+                           f"indices 0..{n_jobs - 1}; size the array with `run ... --count-tasks`")
+    return i
+
+
 def run_block(block, data_root, results_dir, experiments=None, budget="full", seeds=(0,),
               device="auto", base="best", scheme=None, overrides=None, num_workers=None,
-              verbose=True, check_data=True, **run_options) -> list:
+              verbose=True, check_data=True, task=None, **run_options) -> list:
     """Run a block (or a subset of its experiments) and return the results, one per run.
 
-    ``run_options`` go to every :class:`RunRequest` (precision, channels_last, image_cache,
-    launcher).
+    Any number of workers may run the same block on one results folder at once: each run is
+    claimed (engine.claims), so it is trained once.  ``task``: only that job of the block
+    (a job-array task).  ``run_options`` go to every :class:`RunRequest` (precision,
+    channels_last, image_cache, launcher, init).
     """
-    exps = block_experiments(block, experiments)
+    jobs = block_jobs(block, experiments, seeds)
+    if task is not None:
+        jobs = [jobs[task_index(task, len(jobs))]]
+    check_writable(results_dir)
     if check_data:
         from catpose_lib.data.validate import check_dataset
 
@@ -55,7 +85,6 @@ def run_block(block, data_root, results_dir, experiments=None, budget="full", se
     base_info = resolve_base(block, base, results_dir)
     common = dict(overrides or {})
     base_info = dict(base_info)
-    jobs = [(exp, int(seed)) for exp in exps for seed in seeds]
     results, trained_seconds, trained = [], 0.0, 0
     for i, (exp, seed) in enumerate(jobs, 1):
         req = RunRequest(experiment=exp, data_root=str(data_root), results_dir=str(results_dir),
@@ -75,6 +104,10 @@ def run_block(block, data_root, results_dir, experiments=None, budget="full", se
 def run_baseline(data_root, results_dir, **kwargs) -> list:
     """The baseline alone, stored as block 'baseline' (run 00)."""
     seeds = kwargs.pop("seeds", (0,))
+    task = kwargs.pop("task", None)
+    if task is not None:
+        seeds = [seeds[task_index(task, len(seeds))]]
+    check_writable(results_dir)
     if kwargs.pop("check_data", True):
         from catpose_lib.data.validate import check_dataset
 
