@@ -22,6 +22,7 @@ COMMANDS = {
     "predict": "predict",
     "compact": "compact",
     "pretrain": "pretrain",
+    "search": "search",
 }
 
 

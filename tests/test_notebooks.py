@@ -38,7 +38,7 @@ def test_notebook_sources_are_clean_and_parameterised():
     """The .ipynb files are the sources users edit: clean, one parameters cell, no logic."""
     names = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
     assert names == ["00_dataset", "00_pretrain", "01_augmentation", "02_epochs", "03_lr_batch", "04_resolution",
-                     "05_backbone", "06_optimizer", "07_final_report"]
+                     "05_backbone", "06_optimizer", "07_final_report", "08_search"]
     for p in NOTEBOOKS.glob("*.ipynb"):
         nb = json.loads(p.read_text())
         tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
@@ -48,7 +48,11 @@ def test_notebook_sources_are_clean_and_parameterised():
             if c["cell_type"] == "code":
                 src = "".join(c["source"])
                 assert "\ndef " not in "\n" + src and "\nclass " not in "\n" + src, (p, "logic belongs in catpose_lib")
-        if p.stem not in ("00_dataset", "00_pretrain"):
+        if p.stem == "08_search":
+            for param in ("data_root", "scheme", "study", "space", "n_trials", "pruner", "budget", "seed", "storage",
+                          "device", "results_dir", "figures_dir", "overrides"):
+                assert f"\n{param} = " in "\n" + "".join(tagged[0]["source"]), (p, param)
+        elif p.stem not in ("00_dataset", "00_pretrain"):
             for param in ("data_root", "scheme", "budget", "seeds", "device", "experiments", "base",
                           "results_dir", "figures_dir"):
                 assert f"\n{param} = " in "\n" + "".join(tagged[0]["source"]), (p, param)
@@ -140,3 +144,25 @@ def test_pretrain_notebook(tmp_path):
     assert Path(run["start_checkpoint"]["path"]).parent == tmp_path / "ckpt"
     w, h = _png_size(rec["figures"]["heldout_ap"])
     assert w > 200 and h > 100
+
+
+def test_search_notebook(tiny_cats, tmp_path):
+    results = tmp_path / "results"
+    _execute("08_search", tmp_path, data_root=str(tiny_cats), study="nb", n_trials=2, pruner="median",
+             budget="smoke", device="cpu", sampler_seed=0, space={"lr": ["log", 1e-4, 1e-2], "sigma": ["float", 1, 3]},
+             results_dir=str(results), figures_dir=str(tmp_path / "figures"), overrides=QUICK, num_workers=0)
+    rec = _record(results, "08_search")
+    assert rec["study"] == "nb" and rec["block"] == "search/nb" and rec["storage"].endswith("/search/nb.db")
+    assert [t["number"] for t in rec["trials"]] == [0, 1] and [r["number"] for r in rec["table"]] == [0, 1]
+    for t, row in zip(rec["trials"], rec["table"]):
+        run = json.loads(Path(t["result"]).read_text())
+        assert t["state"] == row["state"] == "COMPLETE" and t["value"] == run["best"]["AP"]
+        assert run["block"] == "search/nb" and run["experiment_overrides"] == t["params"]
+        assert {"AP": row["AP"], "lr": row["lr"], "sigma": row["sigma"]} == pytest.approx(  # the table: 10 decimals
+            {"AP": t["value"], **t["params"]}, rel=1e-6, abs=1e-10)
+        assert Path(t["result"]).with_suffix(".py").is_file() and row["epochs"] == 2
+    assert rec["best"]["AP"] == max(t["value"] for t in rec["trials"]) and rec["trained_epochs"] == 4
+    assert rec["verdict"].startswith(f"Best: trial {rec['best']['number']}, AP ")
+    for fig in ("history", "importance", "parallel"):
+        w, h = _png_size(rec["figures"][fig])
+        assert w > 200 and h > 100 and Path(rec["figures"][fig]).parent == tmp_path / "figures" / "08_search" / "nb"

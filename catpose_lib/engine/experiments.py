@@ -9,10 +9,20 @@ number in the reference study where ours had to be renumbered to stay unique.
 Each block starts from a base: the baseline, or the best finished run of the previous block
 (the reference study's path).  The base is recorded in every result.
 """
+import re
 from dataclasses import dataclass, field
 
 BLOCKS = ("augmentation", "epochs", "lr_batch", "resolution", "backbone", "optimizer")
 BLOCK_NUMBERS = {name: f"{i + 1:02d}" for i, name in enumerate(BLOCKS)}
+SEARCH = "search"  # Optuna studies' trials: block ``search/<study>`` (engine.search)
+STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def search_block(study: str) -> str:
+    """The block of a study's trials: results in ``RESULTS/search/<study>/``."""
+    if not STUDY_NAME.fullmatch(str(study)):
+        raise ValueError(f"study name {study!r}: letters, digits, '_', '.', '-', starting with a letter or digit")
+    return f"{SEARCH}/{study}"
 
 
 @dataclass(frozen=True)
@@ -96,12 +106,15 @@ STUDY = (
 
 
 def resolve_block(block: str) -> str:
-    """Accept 'lr_batch', '03', '3' or '03_lr_batch'."""
+    """Accept 'lr_batch', '03', '3' or '03_lr_batch'; also 'baseline', 'pretrain' and a search's
+    'search/<study>'."""
     key = str(block).strip()
     if key in ("baseline", "00", "0", "00_baseline"):
         return "baseline"
     if key == "pretrain":
         return "pretrain"
+    if key == SEARCH or (key.startswith(SEARCH + "/") and STUDY_NAME.fullmatch(key[len(SEARCH) + 1:])):
+        return key
     for name, number in BLOCK_NUMBERS.items():
         if key in (name, number, str(int(number)), f"{number}_{name}"):
             return name

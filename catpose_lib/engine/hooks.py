@@ -1,7 +1,9 @@
 """mmengine hooks that MMPose lacks: a per-validation history that survives resume, a
-catch-up validation after a resume, and mmdet's invalid-loss check made a run status."""
+catch-up validation after a resume, mmdet's invalid-loss check made a run status, and Optuna
+pruning after each validation."""
 import json
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from mmdet.engine.hooks import CheckInvalidLossHook
@@ -21,6 +23,11 @@ def _loss_value(outputs) -> float:
 
 class NotConvergeError(RuntimeError):
     """The training loss became non-finite or exploded."""
+
+
+class TrialPrunedError(RuntimeError):
+    """An Optuna pruner stopped the run: run_one makes it status 'pruned', the search
+    ``optuna.TrialPruned`` (so that no run imports optuna)."""
 
 
 def read_history(work_dir) -> list:
@@ -179,3 +186,43 @@ class CatchUpValidationHook(Hook):
         last = history[-1]['epoch'] if history else 0
         if runner.epoch > last and runner.val_loop is not None:
             runner.val_loop.run()
+
+
+_PRUNING = dict(trial=None)
+
+
+@contextmanager
+def pruning_trial(trial):
+    """Hand an Optuna trial to the :class:`OptunaPruningHook` of the runs trained inside (a
+    trial is a live object, not a config value)."""
+    previous, _PRUNING["trial"] = _PRUNING["trial"], trial
+    try:
+        yield trial
+    finally:
+        _PRUNING["trial"] = previous
+
+
+@HOOKS.register_module(force=True)
+class OptunaPruningHook(Hook):
+    """After each validation, report ``metric`` to the trial given by :func:`pruning_trial`
+    (step = epoch) and stop the run with :class:`TrialPrunedError` when the trial's pruner
+    says so; Optuna's own integrations cover Lightning and Keras, not mmengine.
+
+    Priority LOWEST: the epoch's history row and best checkpoint are written first.  The last
+    epoch is never pruned (the run has finished; its value counts).  No trial: no-op.
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self, metric: str = 'coco/AP'):
+        self.metric = metric
+
+    def after_val_epoch(self, runner, metrics=None):
+        trial = _PRUNING["trial"]
+        if trial is None or not metrics or metrics.get(self.metric) is None:
+            return
+        value = float(metrics[self.metric])
+        trial.report(value, runner.epoch)
+        if runner.epoch < runner.max_epochs and trial.should_prune():
+            raise TrialPrunedError(f"pruned by the search after epoch {runner.epoch}/{runner.max_epochs} "
+                                   f"({self.metric} {value:.4f})")
