@@ -20,6 +20,7 @@ def add_arguments(p):
     p.add_argument("--set", nargs="+", action=DictAction, default={}, metavar="KNOB=VALUE",
                    help="protocol knobs applied to the run (e.g. resnet_depth=18)")
     p.add_argument("--init", default=None, help="start checkpoint (checked against the model)")
+    p.add_argument("--protocol", default=None, help="a named protocol (budget, epoch floor, start), e.g. cpu")
     p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     p.add_argument("--precision", default=DEFAULT_PRECISION, choices=("auto", "fp32", "bf16", "fp16"))
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=DEFAULT_CHANNELS_LAST)
@@ -35,16 +36,19 @@ def run(args):
     from catpose_lib.engine.sweep import resolve_base
 
     p = check_run_parameters(budget=args.budget, device=args.device, precision=args.precision,
-                             overrides=args.set, data_root=args.data or None)
+                             overrides=args.set, data_root=args.data or None, protocol=args.protocol,
+                             init=args.init)
     exp = get_experiment(args.no)
     base = resolve_base(exp.block, "baseline" if exp.no == 0 else args.base, args.results)
     req = RunRequest(experiment=exp, data_root=str(resolve_data_root(args.data)), results_dir=args.results,
                      base=base, seed=args.seed, budget=p["budget"], device=args.device, common_overrides=p["overrides"],
-                     precision=args.precision, channels_last=args.channels_last, init=args.init, verbose=False)
+                     precision=args.precision, channels_last=args.channels_last, init=args.init, verbose=False,
+                     protocol=args.protocol)
     run_ = resolve_run(req)
     print(f"# run {exp.no:02d} ({exp.block}): {exp.parameter}\n"
           f"# base: {base['name']} {base['overrides']}\n# experiment knobs: {exp.overrides}\n"
-          f"# protocol knobs: {p['overrides']}; budget {run_['budget']}; seed {args.seed}; "
+          f"# protocol {args.protocol or 'none'}; knobs for every run: {p['overrides']}; budget {run_['budget']}; "
+          f"{run_['cfg'].train_cfg.max_epochs} epochs; seed {args.seed}; "
           f"start checkpoint: {run_['init']['path'] + ' sha256 ' + run_['init']['sha256'] if run_['init'] else 'none'}\n"
           f"# run key {run_['key']} (train: python -m catpose_lib run {exp.block} --experiments {exp.no} ...)")
     print(run_["cfg"].pretty_text)

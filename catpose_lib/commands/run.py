@@ -37,6 +37,9 @@ def add_arguments(p):
     p.add_argument("--init", default=None, metavar="PATH",
                    help="start checkpoint of every run (e.g. `pretrain`'s); checked against the model "
                         "before training, recorded by sha256")
+    p.add_argument("--protocol", default=None,
+                   help="a named protocol (README): sets the budget, epoch floor, start checkpoint of each "
+                        "backbone and seeds of every run, e.g. 'cpu' for 2 CPU cores")
     p.add_argument("--task", default=None, metavar="I|slurm",
                    help="run only job I of the block (experiments x seeds, experiment-major); 'slurm' = "
                         "$SLURM_ARRAY_TASK_ID.  Workers on one results folder never train a run twice.")
@@ -54,22 +57,26 @@ def run(args):
 
     p = check_run_parameters(block=args.block, experiments=args.experiments, budget=args.budget, seeds=args.seeds,
                              device=args.device, precision=args.precision, base=args.base,
-                             data_root=args.data, overrides=args.set)
+                             data_root=args.data, overrides=args.set, protocol=args.protocol, init=args.init)
+    proto = p.get("protocol")
+    seeds, confirm = (list(proto.seeds), list(proto.confirm_seeds)) if proto else (p["seeds"], [])
     if args.count_tasks:
         from catpose_lib.engine.sweep import block_jobs
 
-        print(len(block_jobs(p["block"], p["experiments"], p["seeds"])))
+        print(len(block_jobs(p["block"], p["experiments"],
+                             seeds + [c for c in confirm if c not in seeds] if p["block"] == "baseline" else seeds)))
         return 0
     cache = {"auto": "auto", "on": True, "off": False}[args.image_cache]
     kwargs = dict(budget=p["budget"], device=args.device, scheme=args.scheme,
                   num_workers=args.workers, verbose=not args.quiet, precision=args.precision,
                   channels_last=args.channels_last, image_cache=cache, launcher=args.launcher,
-                  init=args.init, task=args.task)
+                  init=p.get("init"), task=args.task, protocol=proto.name if proto else None)
     if p["block"] == "baseline":
-        results = run_baseline(args.data, args.results, seeds=p["seeds"], common_overrides=p["overrides"], **kwargs)
+        results = run_baseline(args.data, args.results, seeds=seeds + [c for c in confirm if c not in seeds],
+                               common_overrides=p["overrides"], **kwargs)
     else:
-        results = run_block(p["block"], args.data, args.results, experiments=p["experiments"], seeds=p["seeds"],
-                            base=args.base, overrides=p["overrides"], **kwargs)
+        results = run_block(p["block"], args.data, args.results, experiments=p["experiments"], seeds=seeds,
+                            base=args.base, overrides=p["overrides"], confirm_seeds=confirm, **kwargs)
     from mmengine.dist import is_main_process
 
     if is_main_process():

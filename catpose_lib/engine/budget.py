@@ -18,8 +18,9 @@ def parse_budget(budget) -> str:
     return "full" if f == 1 else f"{f:g}"
 
 
-def apply_budget(cfg, budget) -> None:
-    """Scale the resolved config's schedule in place."""
+def apply_budget(cfg, budget, min_epochs: int = 1) -> None:
+    """Scale the resolved config's schedule in place; a fraction keeps at least ``min_epochs``
+    (a protocol's floor, never more than the run's own epochs)."""
     budget = parse_budget(budget)
     if budget == "full":
         return
@@ -29,6 +30,9 @@ def apply_budget(cfg, budget) -> None:
     else:
         f = float(budget)
         new_epochs = max(1, round(epochs * f))
+        if new_epochs < min_epochs:  # the floor lengthens the warm-up with the run
+            new_epochs = min(epochs, int(min_epochs))
+            f = new_epochs / epochs
     set_epochs(cfg, new_epochs)
     for sched in cfg.param_scheduler:
         if sched['type'] == 'LinearLR' and not sched.get('by_epoch', True):

@@ -3,7 +3,7 @@ results folder train every run exactly once.
 
 A claim is a small JSON file beside the run's work dir (``<block>/runs/<run>-<key>.claim``),
 one per run key.  It is created, renewed and taken over only inside a short ``filelock``
-section (``.claim.lock``), and kept alive by a heartbeat thread: a lease.  A claim whose
+section (``<block>/.locks/``), and kept alive by a heartbeat thread: a lease.  A claim whose
 heartbeat is older than the lease, or whose process is gone on this host, belongs to a dead
 worker; the next worker takes it over and resumes the run from its last checkpoint.
 
@@ -39,9 +39,13 @@ def claim_path(work_dir) -> Path:
 
 
 def _guard(path: Path):
+    """The filelock of a claim's check-and-take section, in the block's ``.locks/`` (filelock
+    leaves its file behind: kept out of the runs folder)."""
     from filelock import FileLock
 
-    return FileLock(str(path) + ".lock", timeout=GUARD_TIMEOUT_S)
+    locks = path.parent.parent / ".locks"
+    locks.mkdir(exist_ok=True)
+    return FileLock(str(locks / (path.name + ".lock")), timeout=GUARD_TIMEOUT_S)
 
 
 def read_claim(path):

@@ -9,7 +9,7 @@ from catpose_lib.schemes import SCHEME_COUNTS, SCHEME_NAMES, root_scheme, scheme
 
 
 def build_config(data_root, overrides=None, scheme=None, budget="full", seed=0,
-                 work_dir=None, device="cpu", num_workers=None, config=None):
+                 work_dir=None, device="cpu", num_workers=None, config=None, min_epochs=1):
     """The resolved mmengine Config for one run.
 
     ``overrides`` are experiment knobs (base + experiment merged); ``scheme`` defaults to
@@ -38,7 +38,7 @@ def build_config(data_root, overrides=None, scheme=None, budget="full", seed=0,
     for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
         evaluator.ann_file = str(Path(data_root) / "annotations" / "val.json")
     apply_overrides(cfg, overrides or {})
-    apply_budget(cfg, budget)
+    apply_budget(cfg, budget, min_epochs)
     cfg.randomness = dict(seed=int(seed), deterministic=False)
     if device == "cpu":
         cfg.env_cfg.dist_cfg = dict(backend="gloo")

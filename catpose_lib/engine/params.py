@@ -22,7 +22,8 @@ def parse_ints(name, value) -> list:
 
 
 def check_run_parameters(block=None, experiments=None, budget=None, seeds=None, device=None,
-                         precision=None, base=None, data_root=None, overrides=None) -> dict:
+                         precision=None, base=None, data_root=None, overrides=None, protocol=None,
+                         init=None) -> dict:
     """Normalised parameters; raises ParameterError on the first bad one.  ``None`` = not given."""
     from catpose_lib.engine.budget import parse_budget
     from catpose_lib.engine.experiments import BLOCK_NUMBERS, block_experiments, resolve_block
@@ -83,4 +84,32 @@ def check_run_parameters(block=None, experiments=None, budget=None, seeds=None, 
         except ValueError as exc:
             raise ParameterError("overrides", overrides, str(exc)) from None
         out["overrides"] = dict(overrides)
+    if init:
+        if not Path(str(init)).expanduser().is_file():
+            raise ParameterError("init", init, "a start checkpoint file (e.g. `pretrain`'s); it does not exist")
+        out["init"] = str(Path(str(init)).expanduser())
+    if protocol:
+        out["protocol"] = _check_protocol(protocol, out, budget, init)
     return out
+
+
+def _check_protocol(name, checked, budget, init):
+    """A protocol sets the budget, seeds and start: the same facts given again must agree."""
+    from catpose_lib.engine.protocols import PROTOCOLS, get_protocol
+    from catpose_lib.errors import CatposeError
+
+    try:
+        proto = get_protocol(name)
+    except CatposeError:
+        raise ParameterError("protocol", name, f"one of {', '.join(PROTOCOLS)}") from None
+    if budget is not None and checked.get("budget") not in ("full", proto.budget):
+        raise ParameterError("budget", budget, f"left at 'full': protocol {proto.name!r} sets the budget "
+                                               f"({proto.budget})")
+    if checked.get("seeds") not in (None, [0], list(proto.seeds)):
+        raise ParameterError("seeds", checked["seeds"], f"left at [0]: protocol {proto.name!r} sets the seeds "
+                                                        f"({list(proto.seeds)} + {list(proto.confirm_seeds)} "
+                                                        f"for the baseline and each winner)")
+    if init and proto.init:
+        raise ParameterError("init", init, f"empty: protocol {proto.name!r} sets each backbone's start "
+                                           f"({', '.join(f'{k}: {v}' for k, v in proto.init.items())})")
+    return proto

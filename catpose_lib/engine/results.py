@@ -75,7 +75,9 @@ def write_block_csv(results_dir, block) -> Path:
 
     block = resolve_block(block)
     path = Path(results_dir) / f"{block}.csv"
-    with FileLock(str(Path(results_dir) / f".{block}.csv.lock"), timeout=120):
+    locks = Path(results_dir) / block / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(locks / "csv.lock"), timeout=120):
         frame = block_frame(load_block_results(results_dir, block))
         atomic_write_text(path, frame.to_csv(index=False))
     return path

@@ -48,6 +48,7 @@ class RunRequest:
     init: str = None                 # start checkpoint (whole model, e.g. the cross-species pretraining)
     config: str = None               # MMPose config file (default: the course baseline)
     progress: str = ""               # where the run stands in its block, e.g. "run 3/13" (printed)
+    protocol: str = None             # a named protocol (engine.protocols): sets budget, epoch floor, start
 
     @property
     def overrides(self) -> dict:
@@ -92,16 +93,23 @@ def resolve_run(req: RunRequest) -> dict:
     """Everything a run is before it trains: its resolved config (baseline or given config
     file + base + experiment + protocol knobs + budget + speed options + start checkpoint,
     checked), its key and its work dir.  ``execute`` trains it; ``config N`` prints it."""
+    from catpose_lib.engine.protocols import get_protocol, protocol_init
+
     device = resolve_device(req.device)
-    budget = parse_budget(req.budget)
+    protocol = get_protocol(req.protocol)
+    budget = parse_budget(protocol.budget if protocol else req.budget)
     exp = req.experiment
     cfg = build_config(req.data_root, req.overrides, scheme=req.scheme, budget=budget,
-                       seed=req.seed, device=device, num_workers=req.num_workers, config=req.config)
+                       seed=req.seed, device=device, num_workers=req.num_workers, config=req.config,
+                       min_epochs=protocol.min_epochs if protocol else 1)
+    if protocol:
+        cfg.catpose.protocol = protocol.name
     init = None
-    if req.init:  # checked before any training: missing file, wrong backbone
+    init_path = req.init or protocol_init(protocol, cfg)
+    if init_path:  # checked before any training: missing file, wrong backbone
         from catpose_lib.engine.start_checkpoint import check_start_checkpoint
 
-        init = check_start_checkpoint(cfg, req.init)
+        init = check_start_checkpoint(cfg, init_path)
         cfg.load_from = init["path"]
     from catpose_lib.engine.distributed import configure_distributed
     from catpose_lib.engine.image_cache import use_image_cache
@@ -122,6 +130,7 @@ def resolve_run(req: RunRequest) -> dict:
              verbose=req.verbose),
         dict(type="CatchUpValidationHook")]
     return dict(cfg=cfg, key=key, fingerprint=fingerprint, device=device, budget=budget, init=init,
+                protocol=protocol.record() if protocol else None,
                 speed=speed, name=name, work_dir=work_dir,
                 out_path=result_path(req.results_dir, exp.block, exp.no, req.seed),
                 config_path=config_path(req.results_dir, exp.block, exp.no, req.seed))
@@ -189,7 +198,8 @@ def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
         data_root=str(Path(req.data_root).resolve()), data_fingerprint=run["fingerprint"],
         max_epochs=cfg.train_cfg.max_epochs, batch_size=cfg.train_dataloader.batch_size,
         work_dir=str(work_dir), resumed=resumed, started=now_iso(), speed=speed,
-        launcher=req.launcher, init=init, config=str(req.config) if req.config else "baseline",
+        launcher=req.launcher, init=init, protocol=run["protocol"],
+        config=str(req.config) if req.config else "baseline",
         provenance=provenance(device))
     if req.verbose:
         extra = f", overrides for every run {req.common_overrides}" if req.common_overrides else ""

@@ -4,8 +4,8 @@ import os
 import time
 
 from catpose_lib.engine.claims import check_writable
-from catpose_lib.engine.experiments import (BASELINE, block_experiments, previous_block,
-                                            resolve_block)
+from catpose_lib.engine.experiments import (BASELINE, block_experiments, get_experiment,
+                                            previous_block, resolve_block)
 from catpose_lib.engine.overrides import merge_overrides
 from catpose_lib.engine.results import FINISHED, load_block_results, seed_stats, winner
 from catpose_lib.engine.run_one import RunRequest, baseline_base, execute
@@ -38,6 +38,7 @@ def resolve_base(block, base, results_dir) -> dict:
     own = merge_overrides(runs[0]["base"]["overrides"], runs[0]["experiment_overrides"])
     return dict(name=f"{top:02d} ({prev})", no=top, block=prev, overrides=own,
                 best_AP=float(stats.loc[top, "best_mean"]), seeds=int(stats.loc[top, "seeds"]),
+                best_sd=None if stats.loc[top, "seeds"] < 2 else float(stats.loc[top, "best_sd"]),
                 runs=[dict(seed=r["seed"], key=r["key"]) for r in runs])
 
 
@@ -66,13 +67,14 @@ def task_index(task, n_jobs: int) -> int:
 
 def run_block(block, data_root, results_dir, experiments=None, budget="full", seeds=(0,),
               device="auto", base="best", scheme=None, overrides=None, num_workers=None,
-              verbose=True, check_data=True, task=None, **run_options) -> list:
+              verbose=True, check_data=True, task=None, confirm_seeds=(), **run_options) -> list:
     """Run a block (or a subset of its experiments) and return the results, one per run.
 
     Any number of workers may run the same block on one results folder at once: each run is
     claimed (engine.claims), so it is trained once.  ``task``: only that job of the block
-    (a job-array task).  ``run_options`` go to every :class:`RunRequest` (precision,
-    channels_last, image_cache, launcher, init).
+    (a job-array task).  ``confirm_seeds``: more seeds for the winner (:func:`confirm_winner`).
+    ``run_options`` go to every :class:`RunRequest` (precision, channels_last, image_cache,
+    launcher, init, protocol).
     """
     jobs = block_jobs(block, experiments, seeds)
     if task is not None:
@@ -85,20 +87,55 @@ def run_block(block, data_root, results_dir, experiments=None, budget="full", se
     base_info = resolve_base(block, base, results_dir)
     common = dict(overrides or {})
     base_info = dict(base_info)
+
+    def request(exp, seed, progress):
+        return RunRequest(experiment=exp, data_root=str(data_root), results_dir=str(results_dir),
+                          base=base_info, seed=seed, budget=budget, device=device,
+                          scheme=scheme, common_overrides=common, num_workers=num_workers,
+                          verbose=verbose, progress=progress, **run_options)
+
+    results = _execute_jobs(block, jobs, request, verbose)
+    if confirm_seeds and task is None:
+        results += confirm_winner(block, results, confirm_seeds, request, verbose)
+    return results
+
+
+def _execute_jobs(block, jobs, request, verbose, label="run") -> list:
+    from catpose_lib.engine.hooks import block_progress  # mmdet's hooks: imported when training
+
     results, trained_seconds, trained = [], 0.0, 0
     for i, (exp, seed) in enumerate(jobs, 1):
-        req = RunRequest(experiment=exp, data_root=str(data_root), results_dir=str(results_dir),
-                         base=base_info, seed=seed, budget=budget, device=device,
-                         scheme=scheme, common_overrides=common, num_workers=num_workers,
-                         verbose=verbose, progress=f"run {i}/{len(jobs)}", **run_options)
         t0 = time.perf_counter()
-        results.append(execute(req))
+        with block_progress(len(jobs) - i, trained_seconds / trained if trained else None):
+            results.append(execute(request(exp, seed, f"{label} {i}/{len(jobs)}")))
         if not results[-1].get("skipped"):
             trained_seconds, trained = trained_seconds + time.perf_counter() - t0, trained + 1
         if verbose and trained and i < len(jobs):
             print(f"[{block}] {i}/{len(jobs)} runs done; ~{trained_seconds / trained * (len(jobs) - i) / 60:.1f} min "
                   f"left for the block (at {trained_seconds / trained / 60:.1f} min a run)", flush=True)
     return results
+
+
+def confirm_winner(block, results, confirm_seeds, request, verbose=True) -> list:
+    """More seeds for the block's winner until the winner has them all: a winner found on one
+    seed may lose its place once averaged, and the next one is then confirmed too.  Each
+    (experiment, seed) is tried once."""
+    added, tried = [], set()
+    while True:
+        pool = results + added
+        top = winner(seed_stats(pool))
+        if top is None:
+            return added
+        have = {r["seed"] for r in pool if r["no"] == top}
+        jobs = [(get_experiment(top), int(s)) for s in confirm_seeds
+                if int(s) not in have and (top, int(s)) not in tried]
+        if not jobs:
+            return added
+        tried.update((top, seed) for _, seed in jobs)
+        if verbose:
+            print(f"[{block}] winner so far: run {top:02d}; confirming it with seeds "
+                  f"{', '.join(str(seed) for _, seed in jobs)}", flush=True)
+        added += _execute_jobs(block, jobs, request, verbose, label=f"confirm {top:02d}")
 
 
 def run_baseline(data_root, results_dir, **kwargs) -> list:

@@ -16,42 +16,61 @@ from catpose_lib.report.record import write_report_record
 def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
                      experiments=None, base="best", results_dir="results", figures_dir="figures",
                      overrides=None, synthetic=None, num_workers=None, verbose=True,
-                     precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST) -> dict:
+                     precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST, protocol=None,
+                     init=None) -> dict:
     """Run a block (skipping finished runs) and render its table, figures and verdict.
 
     With ``base='baseline'`` the baseline itself is run too (same budget and seeds), so the
-    block is compared with a measured base.
+    block is compared with a measured base.  A ``protocol`` (engine.protocols) sets the
+    budget, the start checkpoint and the seeds: its seeds for every run, its confirm seeds
+    added for the baseline and the block's winner.
     """
     p = check_run_parameters(block=block, experiments=experiments, budget=budget, seeds=seeds, device=device,
                              precision=precision, base=base, data_root=data_root or None,
-                             overrides=dict(overrides or {}))
+                             overrides=dict(overrides or {}), protocol=protocol, init=init)
     block, experiments, budget, seeds, overrides = (p[k] for k in ("block", "experiments", "budget", "seeds",
                                                                      "overrides"))
+    proto = p.get("protocol")
+    confirm = proto.confirm_seeds if proto else ()
+    if proto:
+        seeds = list(proto.seeds)
     root = resolve_data_root(data_root, **(synthetic or {}))
     common = dict(budget=budget, device=device, scheme=scheme, num_workers=num_workers,
-                  verbose=verbose, precision=precision, channels_last=channels_last)
+                  verbose=verbose, precision=precision, channels_last=channels_last,
+                  protocol=proto.name if proto else None, init=init or None)
     base_info = resolve_base(block, base, results_dir)
-    base_ap = base_info.get("best_AP")
+    base_ap, base_sd = base_info.get("best_AP"), base_info.get("best_sd")
     base_results = []
     if base_info["name"] == "baseline":
-        base_results = run_baseline(root, results_dir, seeds=seeds, common_overrides=dict(overrides or {}),
-                                    **common)
-        done = [r["best"]["AP"] for r in base_results if r.get("best")]
-        base_ap = sum(done) / len(done) if done else None
+        base_results = run_baseline(root, results_dir, seeds=list(seeds) + [s for s in confirm if s not in seeds],
+                                    common_overrides=dict(overrides or {}), **common)
+        base_ap, base_sd = _mean_sd([r["best"]["AP"] for r in base_results if r.get("best")])
     results = run_block(block, root, results_dir, experiments=experiments, seeds=seeds, base=base,
-                        overrides=overrides, check_data=not base_results, **common)  # checked once
+                        overrides=overrides, check_data=not base_results, confirm_seeds=confirm,
+                        **common)  # data checked once
     figures_dir = Path(figures_dir)
     notebook = f"{BLOCK_NUMBERS[block]}_{block}"
     figure_paths = save_block_figures(results, figures_dir, notebook, base_ap)
     report = dict(block=block, data_root=str(root), base=base_info, base_AP=base_ap,
                   base_results=base_results, results=results, table=study_table(results),
-                  verdict=block_verdict(results, base_ap), figures=figure_paths)
+                  verdict=block_verdict(results, base_ap, base_sd), figures=figure_paths,
+                  protocol=proto.record() if proto else None)
     report["record"] = write_report_record(
         results_dir, notebook, block=block, data_root=str(root), base=base_info, base_AP=base_ap,
+        base_sd=base_sd, protocol=report["protocol"],
         table=report["table"], verdict=report["verdict"], figures=figure_paths,
         runs=[dict(no=r["no"], seed=r["seed"], status=r["status"], final=r.get("final"), best=r.get("best"),
                    key=r["key"], base=r["base"]["name"]) for r in results])
     return report
+
+
+def _mean_sd(values):
+    """Mean and sample sd (None with fewer than 2 values), as pandas computes them for runs."""
+    import statistics
+
+    if not values:
+        return None, None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
 
 def block_table(block, results_dir):

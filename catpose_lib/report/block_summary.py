@@ -4,12 +4,12 @@ import math
 from catpose_lib.engine.results import seed_stats, winner
 
 
-def block_verdict(results: list, base_ap=None) -> dict:
+def block_verdict(results: list, base_ap=None, base_sd=None) -> dict:
     """Winner = highest mean best-AP over seeds among finished runs (engine.results.winner).
 
-    The noise is the seed spread (sd) of the winner; with one seed it is unknown and the
-    verdict says so.  ``beats_base`` is True/False only when both a base AP and a noise
-    estimate exist.
+    The noise is the larger seed spread (sd) of the winner and of the base; with one seed of
+    the winner it is unknown and the verdict says so.  ``beats_base`` is True/False only when
+    both a base AP and a noise estimate exist.
     """
     stats = seed_stats(results)
     top = winner(stats)
@@ -18,6 +18,7 @@ def block_verdict(results: list, base_ap=None) -> dict:
     s = stats.loc[top]
     mean, seeds = float(s["best_mean"]), int(s["seeds"])
     sd = None if seeds < 2 or math.isnan(s["best_sd"]) else float(s["best_sd"])
+    noise = None if sd is None else max(sd, base_sd or 0.0)
     first = next(r for r in results if r["no"] == top)
     label, base_name = s["parameter"], first["base"]["name"]
     if base_ap is None:
@@ -32,9 +33,11 @@ def block_verdict(results: list, base_ap=None) -> dict:
         text += (f" Base {base_name}: {base_ap:.4f} (difference {mean - base_ap:+.4f}); with one "
                  "seed the noise is unknown: run several seeds before calling it an improvement.")
     else:
-        beats = (mean - base_ap) > sd
-        verdict["beats_base"] = beats
+        beats = (mean - base_ap) > noise
+        verdict.update(beats_base=beats, base_sd=base_sd, noise=noise)
+        spread = f"base sd {base_sd:.4f}" if base_sd is not None else "base: one seed"
         text += (f" Base {base_name}: {base_ap:.4f} (difference {mean - base_ap:+.4f}, noise sd "
-                 f"{sd:.4f}): {'beats' if beats else 'does not beat'} the base by more than the noise.")
+                 f"{noise:.4f} = the larger of the winner's and the base's; {spread}): "
+                 f"{'beats' if beats else 'does not beat'} the base by more than the noise.")
     verdict["text"] = text
     return verdict

@@ -108,7 +108,8 @@ def inference_speed(model, ann_file, flip_test, repeats=1):
 def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
                      results_dir="results", figures_dir="figures", overrides=None, synthetic=None,
                      final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True,
-                     precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST) -> dict:
+                     precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST, protocol=None,
+                     init=None) -> dict:
     import pandas as pd
 
     from catpose_lib.data.layout import atomic_write_json
@@ -121,15 +122,20 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     from catpose_lib.engine.params import check_run_parameters
 
     p = check_run_parameters(budget=budget, seeds=seeds, device=device, precision=precision,
-                             data_root=data_root or None, overrides=dict(overrides or {}))
+                             data_root=data_root or None, overrides=dict(overrides or {}), protocol=protocol,
+                             init=init)
     budget, seeds, overrides = p["budget"], p["seeds"], p["overrides"]
+    proto = p.get("protocol")
+    if proto:  # the baseline has the protocol's seeds and its confirm seeds, as in block 01
+        seeds = list(proto.all_seeds)
     root = resolve_data_root(data_root, **(synthetic or {}))
     results_dir, figures_dir = Path(results_dir), Path(figures_dir) / "07_final_report"
     figures_dir.mkdir(parents=True, exist_ok=True)
     baseline_results = run_baseline(root, results_dir, seeds=seeds, budget=budget, device=device,
                                     scheme=scheme, common_overrides=dict(overrides or {}),
                                     num_workers=num_workers, verbose=verbose, precision=precision,
-                                    channels_last=channels_last)
+                                    channels_last=channels_last, protocol=proto.name if proto else None,
+                                    init=init or None)
     path_table, candidates = study_path(results_dir, baseline_results)
     if final == "best":
         final_runs = max(candidates, key=lambda c: c[2])[1]

@@ -1,0 +1,86 @@
+"""Named protocols: one name sets every run's budget, epoch floor, start checkpoint (by
+backbone) and seeds; each result records it; the block's winner gets the confirm seeds."""
+import pytest
+
+from catpose_lib.errors import CatposeError, ParameterError
+
+QUICK = dict(resnet_depth=18, input_size=64, heatmap_size=16)
+
+
+def test_budget_fraction_keeps_the_protocol_floor(tiny_cats):
+    from catpose_lib.engine.config_builder import build_config
+
+    base = build_config(tiny_cats, dict(QUICK))  # 20 epochs, steps 10 / 15, 500 warm-up iterations
+    warm = next(s for s in base.param_scheduler if s["type"] == "LinearLR")["end"]
+    cfg = build_config(tiny_cats, dict(QUICK), budget="0.05", min_epochs=4)
+    assert cfg.train_cfg.max_epochs == 4  # 20 x 0.05 = 1, floor 4
+    assert next(s for s in cfg.param_scheduler if s["type"] == "LinearLR")["end"] == round(warm * 4 / 20)
+    long = build_config(tiny_cats, dict(QUICK, epochs=150), budget="0.05", min_epochs=4)
+    assert long.train_cfg.max_epochs == 8  # 150 x 0.05 = 7.5: above the floor
+    short = build_config(tiny_cats, dict(QUICK, epochs=3), budget="0.05", min_epochs=4)
+    assert short.train_cfg.max_epochs == 3  # never more than the run's own epochs
+
+
+def test_protocol_parameters_are_checked_against_what_it_sets(tmp_path):
+    from catpose_lib.engine.params import check_run_parameters
+
+    p = check_run_parameters(budget="full", seeds=[0], protocol="cpu")
+    assert p["protocol"].name == "cpu" and p["protocol"].confirm_seeds == (1, 2)
+    with pytest.raises(ParameterError, match="protocol 'cpu' sets the budget"):
+        check_run_parameters(budget="0.1", protocol="cpu")
+    with pytest.raises(ParameterError, match="protocol 'cpu' sets the seeds"):
+        check_run_parameters(seeds="0,1", protocol="cpu")
+    ckpt = tmp_path / "start.pth"
+    ckpt.write_bytes(b"x")
+    with pytest.raises(ParameterError, match="protocol 'cpu' sets each backbone's start"):
+        check_run_parameters(init=str(ckpt), protocol="cpu")
+    with pytest.raises(ParameterError, match="protocol.*one of full, cpu"):
+        check_run_parameters(protocol="gpu-ish")
+    with pytest.raises(ParameterError, match="init.*does not exist"):
+        check_run_parameters(init=str(tmp_path / "nothing.pth"))
+
+
+def test_protocol_start_is_picked_by_backbone(tiny_cats):
+    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.engine.protocols import PROTOCOLS, backbone_name, protocol_init
+
+    cpu = PROTOCOLS["cpu"]
+    assert backbone_name(build_config(tiny_cats)) == "resnet50"
+    assert protocol_init(cpu, build_config(tiny_cats)).endswith("pretrain_resnet50_s0.pth")
+    hr = build_config(tiny_cats, dict(backbone="hrnet_w32"))
+    assert backbone_name(hr) == "hrnet_w32" and protocol_init(cpu, hr).endswith("pretrain_hrnet_w32_s0.pth")
+    with pytest.raises(CatposeError, match="no start checkpoint for backbone resnet18"):
+        protocol_init(cpu, build_config(tiny_cats, dict(QUICK)))
+
+
+def test_block_under_a_protocol_records_it_and_confirms_the_winner(tiny_cats, tmp_path, monkeypatch, capfd):
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+
+    from catpose_lib.engine import protocols
+    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.engine.results import load_block_results, seed_stats, winner
+    from catpose_lib.engine.start_checkpoint import sha256_file
+    from catpose_lib.engine.sweep import run_block
+
+    init_default_scope("mmpose")
+    torch.manual_seed(0)
+    start = tmp_path / "start18.pth"
+    torch.save(dict(state_dict=MODELS.build(build_config(tiny_cats, dict(QUICK)).model).state_dict()), start)
+    tiny = protocols.Protocol("tiny", "0.01", min_epochs=3, seeds=(0,), confirm_seeds=(1,),
+                              init={"resnet18": str(start)})
+    monkeypatch.setitem(protocols.PROTOCOLS, "tiny", tiny)
+    results = run_block("lr_batch", tiny_cats, tmp_path / "results", experiments=[10, 15], base="baseline",
+                        overrides=QUICK, device="cpu", num_workers=0, protocol="tiny",
+                        confirm_seeds=tiny.confirm_seeds)
+    assert len(results) in (3, 4) and all(r["status"] == "finished" for r in results), [r["status"] for r in results]
+    for r in results:
+        assert r["protocol"]["name"] == "tiny" and r["protocol"]["min_epochs"] == 3
+        assert r["init"]["sha256"] == sha256_file(start) and r["max_epochs"] == 3  # 150 x 0.01 -> floor 3
+    saved = load_block_results(tmp_path / "results", "lr_batch")
+    first = winner(seed_stats([r for r in saved if r["seed"] == 0]))  # the winner on seed 0 ...
+    assert f"winner so far: run {first:02d}; confirming it with seeds 1" in capfd.readouterr().out
+    assert sorted(r["seed"] for r in saved if r["no"] == first) == [0, 1]  # ... got seed 1
+    top = winner(seed_stats(saved))  # and the final winner has every seed
+    assert sorted(r["seed"] for r in saved if r["no"] == top) == [0, 1]
