@@ -23,6 +23,7 @@ COMMANDS = {
     "compact": "compact",
     "pretrain": "pretrain",
     "search": "search",
+    "report": "report",
 }
 
 
