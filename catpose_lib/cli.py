@@ -24,6 +24,7 @@ COMMANDS = {
     "pretrain": "pretrain",
     "search": "search",
     "report": "report",
+    "protocol": "protocol",
 }
 
 

@@ -84,3 +84,19 @@ def test_block_under_a_protocol_records_it_and_confirms_the_winner(tiny_cats, tm
     assert sorted(r["seed"] for r in saved if r["no"] == first) == [0, 1]  # ... got seed 1
     top = winner(seed_stats(saved))  # and the final winner has every seed
     assert sorted(r["seed"] for r in saved if r["no"] == top) == [0, 1]
+
+
+def test_study_cost_before_running_it():
+    from catpose_lib.engine.experiments import STUDY
+    from catpose_lib.engine.protocols import study_cost
+
+    full = study_cost("full", 80.0).set_index("block")
+    # at full budget, one seed: the reference study's epochs, the baseline's 20 included
+    inherited = {"lr_batch": 150, "resolution": 150, "backbone": 150, "optimizer": 150}
+    expected = 20 + sum(e.overrides.get("epochs", inherited.get(e.block, 20)) for e in STUDY)
+    assert full.loc["total", "epochs"] == expected
+    assert 200 < full.loc["total", "hours"] < 260  # the "roughly 230 CPU-hours"
+    cpu = study_cost("cpu", 80.0).set_index("block")
+    assert cpu.loc["baseline", "runs"] == 3 and cpu.loc["baseline", "epochs"] == 9  # 3 seeds x floor 3
+    assert cpu.loc["lr_batch", "runs"] == 12 + 2  # one seed each, two more for the winner
+    assert cpu.loc["total", "hours"] <= 10.0  # the budget, on the dearest path
