@@ -5,8 +5,8 @@ fixes).  Same compute = the same number of training epochs in total: the search 
 its trials' epochs could pass the grid's (every run is the same model at the same resolution,
 so an epoch costs about the same in both; both wall times are reported beside).
 
-  python benchmarks/search_vs_grid.py            # the demo's setting: synthetic cats (200 train,
-                                                 # 160 px), ResNet-18 at 64 px, budget 0.08
+  python benchmarks/search_vs_grid.py            # synthetic cats (200 train, 48 val, 160 px),
+                                                 # ResNet-18 at 64 px from scratch, budget 0.08
   python benchmarks/search_vs_grid.py --quick    # tiny data, 2 grid runs, smoke budget: a check
 
 Both start from the baseline, with the same protocol knobs, budget and seed, in one results
@@ -23,8 +23,8 @@ from mmengine.config import DictAction
 
 REPO = Path(__file__).resolve().parents[1]
 
-DEMO_DATA = dict(n_train=200, n_val=48, n_test=48, size=160)   # the Makefile's demo
-DEMO_MODEL = dict(resnet_depth=18, input_size=64, heatmap_size=16)
+BENCH_DATA = dict(n_train=200, n_val=48, n_test=48, size=160)   # block 03's first demo setting
+BENCH_MODEL = dict(resnet_depth=18, input_size=64, heatmap_size=16)
 QUICK_DATA = dict(n_train=16, n_val=8, n_test=4, size=96)
 QUICK_GRID = [9, 15]
 
@@ -103,9 +103,10 @@ def figure(grid, search, path, title):
 def main(argv=None):
     p = base_parser(__doc__.splitlines()[0])
     p.add_argument("--results", default=None, help="runs and trials (default: ~/.cache/catpose/bench/search_vs_grid)")
-    p.add_argument("--budget", default="0.08", help="fraction of the reference study's epochs (default: the demo's)")
+    p.add_argument("--budget", default="0.08", help="fraction of the reference study's epochs (default: %(default)s, "
+                                                     "12 of 150)")
     p.add_argument("--set", nargs="+", action=DictAction, default=None, metavar="KNOB=VALUE",
-                   help="protocol knobs of every run and trial, as `run --set` (default: the demo's "
+                   help="protocol knobs of every run and trial, as `run --set` (default: "
                         "resnet_depth=18 input_size=64 heatmap_size=16)")
     p.add_argument("--pruner", default="median", choices=("median", "hyperband", "none"))
     p.add_argument("--seed", type=int, default=0, help="training seed of every run and trial")
@@ -119,7 +120,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     from catpose_lib.data.default_data import CACHE, resolve_data_root
 
-    fixed = dict(DEMO_MODEL if args.set is None else args.set)
+    fixed = dict(BENCH_MODEL if args.set is None else args.set)
     if args.quick:
         args.budget = "smoke"
     out = CACHE / "bench" / ("search_vs_grid_quick" if args.quick else "search_vs_grid")
@@ -128,7 +129,7 @@ def main(argv=None):
                               REPO / "results" / "benchmarks" / "search_vs_grid.json")
     figure_path = args.figure or (out / "search_vs_grid.png" if args.quick else
                                   REPO / "figures" / "benchmarks" / "search_vs_grid.png")
-    root = resolve_data_root(args.data, **(QUICK_DATA if args.quick else DEMO_DATA))
+    root = resolve_data_root(args.data, **(QUICK_DATA if args.quick else BENCH_DATA))
 
     grid = run_grid(args, root, fixed)
     search = run_search_arm(args, root, fixed, grid["epochs"])
