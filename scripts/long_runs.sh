@@ -23,3 +23,5 @@ pretrain resnet50
   --init "$CACHE/pretrained/pretrain_resnet50_s0.pth" --results "$W/transfer" --seeds 0,1,2 \
   --json results/benchmarks/pretrain_transfer.json --figure figures/benchmarks/pretrain_transfer.png
 pretrain hrnet_w32
+# 4. the whole study on the real cats under the cpu protocol (issue 11)
+bash scripts/study_cpu.sh

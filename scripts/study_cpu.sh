@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole study on the real cats under the `cpu` protocol (python -m catpose_lib protocol cpu:
+# 3% of each run's epochs, at least 3; the cross-species start of each backbone; seeds 1-2 added
+# for the baseline and each block's winner), notebook after notebook with papermill, block after
+# block with base=best.  Resumable: finished runs are skipped, interrupted ones resume.  Work dirs
+# (checkpoints) under ~/.cache/catpose/study; `--sync` copies what the repo keeps (results
+# without run folders, executed notebooks, figures) into results/real_cats, results/notebooks/real_cats
+# and figures/real_cats.
+#
+#   setsid nohup bash scripts/study_cpu.sh > ~/.cache/catpose/logs/study.log 2>&1 &
+#   bash scripts/study_cpu.sh --sync      # after each block, then commit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE="${CATPOSE_CACHE:-$HOME/.cache/catpose}"
+S="$CACHE/study"
+PY=.venv/bin/python
+DATA="$CACHE/data/animalpose_cats"
+sync() {
+  mkdir -p results/real_cats results/notebooks/real_cats figures/real_cats
+  tar -C "$S/results" --exclude=runs --exclude=.locks -cf - . | tar -C results/real_cats -xf -
+  [ -d "$S/notebooks" ] && cp "$S"/notebooks/*.ipynb results/notebooks/real_cats/ 2>/dev/null || true
+  [ -d "$S/figures" ] && tar -C "$S/figures" -cf - . | tar -C figures/real_cats -xf -
+  echo "synced $S into results/real_cats, results/notebooks/real_cats, figures/real_cats"
+}
+if [ "${1:-}" = "--sync" ]; then sync; exit 0; fi
+[ -f "$DATA/annotations/train.json" ] || "$PY" -m catpose_lib import-animalpose ../shared/datasets/animalpose_cats "$DATA"
+mkdir -p "$S/notebooks"
+common=(-p data_root "$DATA" -p results_dir "$S/results" -p figures_dir "$S/figures")
+"$PY" -m papermill --log-output notebooks/00_dataset.ipynb "$S/notebooks/00_dataset.ipynb" "${common[@]}"
+for nb in 01_augmentation 02_epochs 03_lr_batch 04_resolution 05_backbone 06_optimizer 07_final_report; do
+  "$PY" -m papermill --log-output "notebooks/$nb.ipynb" "$S/notebooks/$nb.ipynb" "${common[@]}" \
+    -p protocol cpu -p device cpu -p precision auto
+  sync
+done
