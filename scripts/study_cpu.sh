@@ -29,6 +29,7 @@ common=(-p data_root "$DATA" -p results_dir "$S/results" -p figures_dir "$S/figu
 "$PY" -m papermill --log-output notebooks/00_dataset.ipynb "$S/notebooks/00_dataset.ipynb" "${common[@]}"
 for nb in 01_augmentation 02_epochs 03_lr_batch 04_resolution 05_backbone 06_optimizer 07_final_report; do
   "$PY" -m papermill --log-output "notebooks/$nb.ipynb" "$S/notebooks/$nb.ipynb" "${common[@]}" \
-    -p protocol cpu -p device cpu -p precision auto
+    -p protocol cpu -p device cpu -p precision auto \
+    $([ "$nb" = 07_final_report ] && echo "-p test_root $(realpath ../shared/datasets/animalpose_cats_test)")
   sync
 done

@@ -113,8 +113,11 @@ def test_final_report_notebook(tiny_cats, tmp_path):
     _previous_winner("04_resolution", tiny_cats, results)  # one block on the path beside the baseline
     _execute("07_final_report", tmp_path, data_root=str(tiny_cats), budget="smoke", device="cpu",
              results_dir=str(results), figures_dir=str(tmp_path / "figures"), overrides=QUICK, num_workers=0,
-             n_overlays=2, n_failures=2)
+             n_overlays=2, n_failures=2, test_root=str(tiny_cats))
     rec = _record(results, "07_final_report")
+    blind = json.loads(Path(rec["result_keypoints_test"]).read_text())  # the blind-test copy, same boxes here
+    assert Path(rec["result_keypoints_test"]).name == "result_keypoints_test.json" and len(blind) == len(
+        json.loads(Path(rec["result_keypoints"]).read_text())) and all(len(p["keypoints"]) == 51 for p in blind)
     assert [row["step"] for row in rec["path"]] == ["baseline", "03 lr_batch"]
     preds = json.loads(Path(rec["result_keypoints"]).read_text())
     test_info = json.loads((tiny_cats / "annotations" / "test_info.json").read_text())

@@ -109,7 +109,11 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
                      results_dir="results", figures_dir="figures", overrides=None, synthetic=None,
                      final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True,
                      precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST, protocol=None,
-                     init=None) -> dict:
+                     init=None, test_root="") -> dict:
+    """The study's path, the final model's overlays, failures, per-keypoint error, complexity
+    and runtime, and its predictions for the data's test boxes (``result_keypoints.json``) and,
+    with ``test_root`` (a blind test set: ``annotations/test_info.json`` + ``images/``, boxes
+    only), for that set's boxes (``result_keypoints_test.json``)."""
     import pandas as pd
 
     from catpose_lib.data.layout import atomic_write_json
@@ -125,6 +129,7 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
                              data_root=data_root or None, overrides=dict(overrides or {}), protocol=protocol,
                              init=init)
     budget, seeds, overrides = p["budget"], p["seeds"], p["overrides"]
+    blind = _blind_test_file(test_root) if test_root else None  # checked before any work
     proto = p.get("protocol")
     if proto:  # the baseline has the protocol's seeds and its confirm seeds, as in block 01
         seeds = list(proto.all_seeds)
@@ -194,6 +199,11 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     result_keypoints = results_dir / "result_keypoints.json"
     atomic_write_json(result_keypoints, predict_boxes(models["final"], test_file))
 
+    result_keypoints_test = None
+    if blind:  # the final model on the blind test set (never trained or tuned on)
+        result_keypoints_test = results_dir / "result_keypoints_test.json"
+        atomic_write_json(result_keypoints_test, predict_boxes(models["final"], blind))
+
     path_fig = _path_figure(path_table, figures_dir / "path.png")
     path_table.to_csv(results_dir / "final_path.csv", index=False)
     complexity.to_csv(results_dir / "final_complexity.csv", index=False)
@@ -201,6 +211,9 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     summary = (f"Baseline mAP {first:.4f} -> final run {final_run['no']:02d} ({final_run['parameter']}) "
                f"{last:.4f} on `{root}` at budget `{budget}`. Test-set predictions: "
                f"`{result_keypoints}` ({len(json.loads(result_keypoints.read_text()))} instances).")
+    if result_keypoints_test:
+        summary += (f" Blind test set `{test_root}`: `{result_keypoints_test}` "
+                    f"({len(json.loads(result_keypoints_test.read_text()))} instances, scored separately).")
     figures = dict(path=path_fig, overlays=overlays, failures=failures, per_keypoint=per_kpt_fig)
     from catpose_lib.report.record import write_report_record
 
@@ -208,10 +221,22 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
                                  baseline_AP=first, final=dict(no=final_run["no"], seed=final_run["seed"],
                                                                AP=last, parameter=final_run["parameter"]),
                                  complexity=complexity, per_keypoint=per_kpt.reset_index(),
-                                 result_keypoints=result_keypoints, figures=figures, summary=summary)
+                                 result_keypoints=result_keypoints, result_keypoints_test=result_keypoints_test,
+                                 figures=figures, summary=summary)
     return dict(data_root=str(root), path_table=path_table, final_run=final_run, baseline_run=baseline_run,
                 per_keypoint=per_kpt, complexity=complexity, failures=oks, result_keypoints=result_keypoints,
+                result_keypoints_test=result_keypoints_test,
                 figures=figures, summary=summary, record=record)
+
+
+def _blind_test_file(test_root) -> Path:
+    from catpose_lib.errors import ParameterError
+
+    ann = Path(str(test_root)).expanduser() / "annotations" / "test_info.json"
+    if not ann.is_file() or not (ann.parent.parent / "images").is_dir():
+        raise ParameterError("test_root", test_root, "a test set folder with annotations/test_info.json and "
+                                                     f"images/ (boxes only); {ann} or its images/ is missing")
+    return ann
 
 
 def _by_ann(coco, records):
