@@ -3,6 +3,8 @@ trial after a validation, and a bad space fails before any training."""
 import json
 import math
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import QUICK
@@ -75,6 +77,9 @@ def test_pruning_hook_stops_a_trial_after_its_first_validation(tiny_cats, tmp_pa
     assert [h["epoch"] for h in r["history"]] == [1]            # stopped after the first validation
     assert t.intermediate_values == {1: r["history"][0]["AP"]} and t.user_attrs["epochs_trained"] == 1
     assert out["trained_epochs"] == 1
+    # a pruned run never resumes: its work dir keeps the best checkpoint alone
+    assert [p.name for p in Path(r["work_dir"]).glob("*.pth")] == [Path(r["checkpoint"]).name]
+    assert not (Path(r["work_dir"]) / "last_checkpoint").exists()
 
     # a pruned run is kept: the same trial again is not trained, and stays pruned
     from catpose_lib.engine.experiments import Experiment

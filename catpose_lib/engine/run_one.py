@@ -17,7 +17,7 @@ from catpose_lib.engine.experiments import Experiment
 from catpose_lib.engine.overrides import merge_overrides
 from catpose_lib.engine.provenance import data_fingerprint, now_iso, provenance
 from catpose_lib.engine.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, LOST_CLAIM, NOT_CONVERGE,
-                                        RUNNING_ELSEWHERE, read_result,
+                                        PRUNED, RUNNING_ELSEWHERE, read_result,
                                         result_path, run_name, summarise_history, write_result)
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
@@ -229,7 +229,7 @@ def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
         return result
     write_config(run["config_path"], cfg)
     write_result(out_path, result)
-    if status == FINISHED:
+    if status in (FINISHED, PRUNED):  # neither resumes: only the best checkpoint is kept
         _prune_checkpoints(work_dir, keep=result["checkpoint"])
     from catpose_lib.engine.results import write_block_csv
 
@@ -249,7 +249,6 @@ def _train(cfg, device):
     from mmengine.runner import Runner
 
     from catpose_lib.engine import hooks  # noqa: F401  (registers the hooks)
-    from catpose_lib.engine.results import PRUNED
 
     runner = None
     if device == "cuda":
