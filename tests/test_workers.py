@@ -173,3 +173,17 @@ def test_three_workers_train_each_run_once_and_a_killed_one_is_resumed(tiny_cats
     assert "taking over from worker" in out
     csv = (tmp_path / "optimizer.csv").read_text().splitlines()
     assert len(csv) == 4 and all(",finished," in line for line in csv[1:])
+
+
+def test_search_on_a_read_only_results_folder_fails_before_its_database(tiny_cats, tmp_path, monkeypatch):
+    from catpose_lib.engine import claims
+    from catpose_lib.engine.search import run_search
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(claims, "open", refuse, raising=False)
+    with pytest.raises(CatposeError, match="read-only filesystem"):
+        run_search(tiny_cats, tmp_path / "results", study="ro", space={"lr": ["log", 1e-4, 1e-2]}, n_trials=1,
+                   budget="smoke", device="cpu", overrides=dict(resnet_depth=18, input_size=64, heatmap_size=16))
+    assert not list(tmp_path.rglob("*.db"))

@@ -191,6 +191,9 @@ def run_search(data_root, results_dir, study="search", space=None, n_trials=20, 
                                 timeout=timeout, max_total_epochs=max_total_epochs, n_startup_trials=n_startup_trials,
                                 budget=budget, device=device, precision=run_options.get("precision"),
                                 overrides=overrides)
+    from catpose_lib.engine.claims import check_writable
+
+    check_writable(results_dir)  # a read-only or full disk fails here, before the study's database
     if check_data:
         from catpose_lib.data.validate import check_dataset
 
