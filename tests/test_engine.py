@@ -165,7 +165,7 @@ def test_progress_says_run_i_of_n_and_time_left(tiny_cats, tmp_path, capfd):
 
     _run(tiny_cats, tmp_path, experiments=[10, 15], verbose=True)
     out = capfd.readouterr().out
-    assert re.search(r"\[lr_batch 10_s0, run 1/2\] epoch 2/2 .*run: ~\d+\.\d min left", out)
+    assert re.search(r"\[lr_batch 10_s0, run 1/2\] epoch 2/2 .*run: ~\d+\.\d min left; block: ~\d+\.\d min left", out)
     assert re.search(r"\[lr_batch\] 1/2 runs done; ~\d+\.\d min left for the block", out)
     assert "[lr_batch 15_s0, run 2/2] epoch 1/2" in out
 

@@ -63,13 +63,31 @@ class DivergenceGuardHook(CheckInvalidLossHook):
                                    f"at iteration {runner.iter + 1}")
 
 
+_BLOCK = dict(runs_after=None, run_seconds=None)
+
+
+@contextmanager
+def block_progress(runs_after: int, run_seconds=None):
+    """Tell the runs trained inside where their block stands: ``runs_after`` runs still to
+    come after this one, ``run_seconds`` a trained run's mean so far (None: none yet, this
+    run's own pace counts), so that each progress line says the minutes left in the block."""
+    previous = dict(_BLOCK)
+    _BLOCK.update(runs_after=int(runs_after), run_seconds=run_seconds)
+    try:
+        yield
+    finally:
+        _BLOCK.update(previous)
+
+
 @HOOKS.register_module(force=True)
 class StudyHistoryHook(Hook):
     """Append one record per validation to ``work_dir/history.jsonl`` (atomically rewritten):
     epoch, AP, AP50, AP75, AR, mean train loss, lr, seconds and samples/s of the epoch.
 
     On resume, records after the resumed epoch (from a killed run) are dropped.  ``label``
-    prefixes a one-line progress message per validation (printed when ``verbose``).
+    prefixes a one-line progress message per validation (printed when ``verbose``): epoch,
+    AP, loss, lr, and the minutes left in the run and, inside :func:`block_progress`, in the
+    block.
     """
 
     priority = 'LOW'
@@ -153,7 +171,12 @@ class StudyHistoryHook(Hook):
             left = ""
             if done > 0 and hasattr(self, 'run_start'):
                 per_epoch = (time.perf_counter() - self.run_start) / done
-                left = f"  (run: ~{per_epoch * (runner.max_epochs - runner.epoch) / 60:.1f} min left)"
+                run_left = per_epoch * (runner.max_epochs - runner.epoch)
+                left = f"  (run: ~{run_left / 60:.1f} min left"
+                if _BLOCK["runs_after"] is not None:  # inside a block (engine.sweep)
+                    per_run = _BLOCK["run_seconds"] or per_epoch * (runner.max_epochs - self.start_epoch)
+                    left += f"; block: ~{(run_left + _BLOCK['runs_after'] * per_run) / 60:.1f} min left"
+                left += ")"
             print(f"[{self.label}] epoch {runner.epoch}/{runner.max_epochs}  "
                   f"AP {ap if ap is None else f'{ap:.4f}'}  "
                   f"loss {loss if loss is None else f'{loss:.3g}'}  lr {record['lr'] or 0:.3g}  "
