@@ -205,11 +205,11 @@ def test_bbox_is_the_silhouette_and_parts_are_where_drawn():
 def test_failure_leaves_nothing_behind(tmp_path, monkeypatch):
     calls = []
 
-    def broken(rng, width, height):
+    def broken(rng, width, height, difficulty=S.DEFAULT_DIFFICULTY):
         calls.append(1)
         if len(calls) > 3:
             raise RuntimeError("disk on fire")
-        return original(rng, width, height)
+        return original(rng, width, height, difficulty)
 
     original = S.render_scene
     monkeypatch.setattr(S, "render_scene", broken)
@@ -245,3 +245,45 @@ def test_cli_generates_and_refuses_non_empty_root(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cats"]
     bad = cli(tmp_path / "x", "--train", -1)
     assert bad.returncode == 2 and "must be >= 0" in bad.stderr
+
+
+# annotations of generate_dataset(n_train=30, n_val=10, n_test=5, size=128, seed=11) drawn before
+# difficulty levels existed: the default level 'hard' must keep drawing exactly these cats
+HARD_TRAIN_JSON_SHA256 = "7d0a079723a5614d58ea4f8e06524f032a3d5d17d200f061814cf24beb7d68c6"
+
+
+def test_default_difficulty_is_the_original_hard_level(tmp_path):
+    summary = S.generate_dataset(tmp_path / "cats", n_train=30, n_val=10, n_test=5, size=SIZE, seed=11)
+    assert summary["difficulty"] == S.DEFAULT_DIFFICULTY == "hard"
+    digest = hashlib.sha256(annotation_path(tmp_path / "cats", "train").read_bytes()).hexdigest()
+    assert digest == HARD_TRAIN_JSON_SHA256
+
+
+def test_easy_and_medium_levels(tmp_path):
+    """easy: one whole cat per image, solid fur, no background shapes; medium in between."""
+    counts = {}
+    for level in ("easy", "medium", "hard"):
+        root = tmp_path / level
+        S.generate_dataset(root, n_train=40, n_val=0, n_test=0, size=SIZE, seed=5, difficulty=level)
+        data = load(root, "train")
+        kp = keypoint_array(data)
+        counts[level] = dict(cats=len(data["annotations"]), cut=int((kp[:, :, 2] == 0).any(axis=1).sum()))
+        if level == "easy":
+            assert counts[level] == dict(cats=40, cut=0)  # one cat each, every keypoint inside
+            rng = S.image_rng(5, "train", 1)
+            assert S.sample_cat(rng, SIZE, SIZE, patterns=S.DIFFICULTIES["easy"]["patterns"]).look["pattern"] == "solid"
+    assert counts["easy"]["cats"] <= counts["medium"]["cats"] <= counts["hard"]["cats"]
+    assert counts["hard"]["cats"] > 40 and counts["hard"]["cut"] > 0
+    with pytest.raises(CatposeError, match="difficulty must be one of"):
+        S.generate_dataset(tmp_path / "x", n_train=1, n_val=0, n_test=0, size=SIZE, difficulty="trivial")
+    assert not (tmp_path / "x").exists()
+
+
+def test_cached_default_data_names_its_difficulty(tmp_path):
+    from catpose_lib.data.default_data import synthetic_cats
+
+    hard = synthetic_cats(n_train=2, n_val=1, n_test=1, size=SIZE, seed=2, cache_dir=tmp_path)
+    easy = synthetic_cats(n_train=2, n_val=1, n_test=1, size=SIZE, seed=2, difficulty="easy", cache_dir=tmp_path)
+    assert hard.name == "synth_cats-2-1-1-128px-seed2" and easy.name == hard.name + "-easy"
+    done = cli(tmp_path / "c", "--train", 2, "--val", 1, "--test", 0, "--size", SIZE, "--difficulty", "easy")
+    assert done.returncode == 0 and "easy" in done.stdout, done.stderr

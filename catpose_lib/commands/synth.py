@@ -27,16 +27,19 @@ def add_arguments(parser):
     parser.add_argument("--size", type=_size, default=256,
                         help="image width and height in pixels (default 256)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--difficulty", choices=("easy", "medium", "hard"), default="hard",
+                        help="background clutter, occlusion and fur texture: easy (smooth background, "
+                             "one whole cat, solid fur), medium, hard (default; the original images)")
 
 
 def run(args) -> int:
     from catpose_lib.data.synthetic import generate_dataset
 
     summary = generate_dataset(args.root, n_train=args.train, n_val=args.val, n_test=args.test,
-                               size=args.size, seed=args.seed)
+                               size=args.size, seed=args.seed, difficulty=args.difficulty)
     images, annotations = summary["images"], summary["annotations"]
     print(f"wrote {summary['root']} in {summary['seconds']:.1f} s: "
           + ", ".join(f"{split} {images[split]} images / {annotations[split]} cats"
                       for split in images)
-          + f" ({summary['size']}x{summary['size']} px, seed {summary['seed']})")
+          + f" ({summary['size']}x{summary['size']} px, seed {summary['seed']}, {summary['difficulty']})")
     return 0

@@ -5,18 +5,23 @@ from pathlib import Path
 CACHE = Path(os.environ.get("CATPOSE_CACHE", Path.home() / ".cache" / "catpose"))
 
 
-def synthetic_cats(n_train=1000, n_val=128, n_test=200, size=256, seed=0, cache_dir=None) -> Path:
+def synthetic_cats(n_train=1000, n_val=128, n_test=200, size=256, seed=0, difficulty="hard",
+                   cache_dir=None) -> Path:
     """Root of a synthetic cat dataset with these parameters, generating it if needed.
 
-    The folder name encodes the parameters, and generation is deterministic, so every
-    caller with the same parameters shares one copy.
+    The folder name encodes the parameters (the difficulty where it is not the default
+    'hard'), and generation is deterministic, so every caller with the same parameters
+    shares one copy.
     """
-    from catpose_lib.data.synthetic import generate_dataset
+    from catpose_lib.data.synthetic import DEFAULT_DIFFICULTY, difficulty_level, generate_dataset
 
+    difficulty_level(difficulty)
     cache = Path(cache_dir) if cache_dir else CACHE / "data"
-    root = cache / f"synth_cats-{n_train}-{n_val}-{n_test}-{size}px-seed{seed}"
+    level = "" if difficulty == DEFAULT_DIFFICULTY else f"-{difficulty}"
+    root = cache / f"synth_cats-{n_train}-{n_val}-{n_test}-{size}px-seed{seed}{level}"
     if not (root / "annotations" / "val.json").exists():
-        generate_dataset(root, n_train=n_train, n_val=n_val, n_test=n_test, size=size, seed=seed)
+        generate_dataset(root, n_train=n_train, n_val=n_val, n_test=n_test, size=size, seed=seed,
+                         difficulty=difficulty)
     return root
 
 

@@ -23,6 +23,15 @@ Labels follow COCO: v=2 visible, v=1 inside the image but hidden (behind the bod
 limb or another cat; decided from a per-pixel part-id map), v=0 with x=y=0 outside the
 image.  The bbox is the tight box of the cat's own drawn silhouette clipped to the image, and
 the area is that silhouette's pixel count.  Pixel centres sit on integer coordinates.
+
+Difficulty
+----------
+``difficulty`` sets how much gets in the way of the keypoints (``DIFFICULTIES``): background
+clutter (shapes behind the cat), occlusion (a second cat, a cat cut by the border) and fur
+texture (patterns).  ``hard``, the default, is the dataset as it has always been drawn
+(byte-identical for the same seed); ``medium`` halves the clutter and the occlusion and keeps
+solid and tabby fur; ``easy`` has a smooth background, one whole cat per image and solid fur.
+Poses, placement, lighting, blur and noise are the same at every level.
 """
 import time
 from dataclasses import dataclass, replace
@@ -45,6 +54,23 @@ CATEGORY = dict(id=1, name="cat", supercategory="animal", keypoints=KEYPOINT_NAM
 DEFAULT_SIZE = 256
 JPEG_QUALITY = 90
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
+
+# What each difficulty draws: background shapes (a range for rng.integers), the chance of a
+# second cat, of a cat cut by the image border, and the fur patterns.  'hard' is the original.
+PATTERNS = ("solid", "tabby", "spotted", "patched")
+DIFFICULTIES = {
+    "easy": dict(shapes=(0, 1), two_cats=0.0, cut=0.0, patterns=("solid",)),
+    "medium": dict(shapes=(1, 8), two_cats=0.15, cut=0.09, patterns=("solid", "tabby")),
+    "hard": dict(shapes=(3, 16), two_cats=0.3, cut=0.18, patterns=PATTERNS),
+}
+DEFAULT_DIFFICULTY = "hard"
+
+
+def difficulty_level(difficulty) -> dict:
+    """The settings of a difficulty name (``DIFFICULTIES``); CatposeError for another name."""
+    if difficulty not in DIFFICULTIES:
+        raise CatposeError(f"difficulty must be one of {sorted(DIFFICULTIES)}, not {difficulty!r}")
+    return DIFFICULTIES[difficulty]
 
 # Part ids painted into the id map (value = slot * _IDS_PER_CAT + part), back to front.
 (FAR_FORE_UP, FAR_FORE_LOW, FAR_HIND_UP, FAR_HIND_LOW, NEAR_FORE_UP, NEAR_FORE_LOW,
@@ -145,8 +171,9 @@ def _strip(points, radii):
     return np.concatenate([points + normal, tip[None], (points - normal)[::-1]])
 
 
-def sample_cat(rng, width, height, scale=None, cut=False) -> Cat:
-    """Draw a random cat pose and look, placed inside the image (or across a border if cut)."""
+def sample_cat(rng, width, height, scale=None, cut=False, patterns=PATTERNS) -> Cat:
+    """Draw a random cat pose and look, placed inside the image (or across a border if cut);
+    its fur pattern is one of ``patterns``."""
     u = rng.uniform
     deg = np.deg2rad
     pose = dict(
@@ -164,7 +191,7 @@ def sample_cat(rng, width, height, scale=None, cut=False) -> Cat:
         up = u(0, 55)
         pose[f"{side}_hind"] = (deg(up), deg(up - u(35, 90)))
     base = np.clip(np.array(_FUR[rng.integers(len(_FUR))], float) + u(-20, 20, 3), 0, 255)
-    pattern = ["solid", "tabby", "spotted", "patched"][rng.integers(4)]
+    pattern = patterns[rng.integers(len(patterns))]
     second = (np.array(_FUR[rng.integers(len(_FUR))], float) if pattern == "patched"
               else base * u(0.3, 0.6))
     look = dict(base=base, second=second, pattern=pattern, stripe_freq=u(5, 9),
@@ -382,8 +409,9 @@ def render_cat(image, id_map, cat: Cat, slot: int = 0):
     return cat.to_image(keypoints), mask
 
 
-def _background(rng, w, h):
-    """Cluttered background: gradient, colour blotches, random shapes, optional blur."""
+def _background(rng, w, h, shapes=(3, 16)):
+    """Cluttered background: gradient, colour blotches, random shapes (a number in the range
+    ``shapes``), optional blur."""
     c1, c2 = rng.uniform(0, 255, 3).astype(np.float32), rng.uniform(0, 255, 3).astype(np.float32)
     a = rng.uniform(0, 2 * np.pi)
     t = (np.arange(w, dtype=np.float32) * np.cos(a)
@@ -391,7 +419,7 @@ def _background(rng, w, h):
     img = c1 + (c2 - c1) * t[..., None]
     blotches = rng.uniform(-40, 40, (4, 4, 3)).astype(np.float32)
     img += cv2.resize(blotches, (w, h), interpolation=cv2.INTER_CUBIC)
-    for _ in range(rng.integers(3, 16)):
+    for _ in range(rng.integers(*shapes)):
         colour = rng.uniform(0, 255, 3).tolist()
         thick = -1 if rng.random() < 0.6 else int(rng.integers(1, 5))
         x, y = rng.uniform(-0.1, 1.1, 2) * (w, h)
@@ -413,18 +441,20 @@ def _background(rng, w, h):
     return img
 
 
-def render_scene(rng, width=DEFAULT_SIZE, height=DEFAULT_SIZE):
+def render_scene(rng, width=DEFAULT_SIZE, height=DEFAULT_SIZE, difficulty=DEFAULT_DIFFICULTY):
     """One synthetic image: returns (uint8 HxWx3 BGR image, list of per-cat dicts with
     'keypoints' (17, 3) float [x, y, v], 'bbox' [x, y, w, h], 'area', 'cat')."""
-    image = _background(rng, width, height)
-    two = rng.random() < 0.3
+    level = difficulty_level(difficulty)
+    image = _background(rng, width, height, level["shapes"])
+    two = rng.random() < level["two_cats"]
     scale = rng.uniform(0.16, 0.26) * min(width, height) if two else None
-    cats = [sample_cat(rng, width, height, scale, cut=rng.random() < 0.18)]
+    cats = [sample_cat(rng, width, height, scale, cut=rng.random() < level["cut"],
+                       patterns=level["patterns"])]
     if two:
         box = _box(cats[0], width, height)
         for _ in range(15):
             other = sample_cat(rng, width, height, scale * rng.uniform(0.85, 1.15),
-                               cut=rng.random() < 0.18)
+                               cut=rng.random() < level["cut"], patterns=level["patterns"])
             if _iou(box, _box(other, width, height)) < 0.3:
                 cats.append(other)
                 break
@@ -461,30 +491,35 @@ def image_rng(seed: int, split: str, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, SPLIT_CODES[split], index]))
 
 
-def generate_dataset(root, n_train=1000, n_val=128, n_test=200, size=DEFAULT_SIZE, seed=0):
+def generate_dataset(root, n_train=1000, n_val=128, n_test=200, size=DEFAULT_SIZE, seed=0,
+                     difficulty=DEFAULT_DIFFICULTY):
     """Write a synthetic cats dataset in the course layout to the new folder ``root``.
 
     Images are ``size`` x ``size`` JPEGs named ``<split>_<index:06d>.jpg`` (index from 1);
     image and annotation ids run on across train, val, test.  ``test_info.json`` has boxes
-    but no keypoints.  Raises CatposeError if ``root`` exists and is not empty; on any error
+    but no keypoints.  ``difficulty``: see the module doc (``DIFFICULTIES``).
+    Raises CatposeError if ``root`` exists and is not empty; on any error
     nothing is left at ``root``.  Returns a summary dict.
     """
     counts = {"train": int(n_train), "val": int(n_val), "test": int(n_test)}
     if min(counts.values()) < 0 or int(size) < 64:
         raise CatposeError(f"need image counts >= 0 and size >= 64, got {counts}, size={size}")
+    difficulty_level(difficulty)
     root = Path(root)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise CatposeError(f"{root} already exists and is not empty; choose a new folder")
     start = time.perf_counter()
     image_id = annotation_id = 0
-    summary = dict(root=str(root.resolve()), size=int(size), seed=int(seed), images=counts,
+    summary = dict(root=str(root.resolve()), size=int(size), seed=int(seed), difficulty=difficulty,
+                   images=counts,
                    annotations={}, two_cat_images=0)
     with staged_output_dir(root) as stage:
         (stage / "images").mkdir()
         for split, n in counts.items():
             images, annotations = [], []
             for index in range(1, n + 1):
-                image, cats = render_scene(image_rng(seed, split, index), int(size), int(size))
+                image, cats = render_scene(image_rng(seed, split, index), int(size), int(size),
+                                           difficulty)
                 image_id += 1
                 file_name = f"{split}_{index:06d}.jpg"
                 ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
