@@ -1,5 +1,6 @@
 """Build the resolved MMPose config of one run: baseline + base overrides + experiment
 overrides + dataset + budget + runtime options."""
+import copy
 from pathlib import Path
 
 from catpose_lib.configs import BASELINE_CONFIG
@@ -38,6 +39,9 @@ def build_config(data_root, overrides=None, scheme=None, budget="full", seed=0,
     for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
         evaluator.ann_file = str(Path(data_root) / "annotations" / "val.json")
     apply_overrides(cfg, overrides or {})
+    # the test loader is a copy of the val loader made when the file was read: give it the
+    # val pipeline the knobs edited (input size), or Runner.test crops at the file's 128 px
+    cfg.test_dataloader.dataset.pipeline = copy.deepcopy(cfg.val_dataloader.dataset.pipeline)
     apply_budget(cfg, budget, min_epochs)
     cfg.randomness = dict(seed=int(seed), deterministic=False)
     if device == "cpu":
