@@ -21,7 +21,7 @@ clean-venv:
 
 # The demo: block 03 (12 runs + the baseline) on easy synthetic cats (smooth background, one
 # whole cat, solid fur), in under 15 minutes on 2 CPU cores: ResNet-18 SimpleBaseline at 64x64 px
-# (16x16 heatmaps, sigma 1.5, bf16 where supported), 5% of the reference study's epochs (8 of 150),
+# (16x16 heatmaps, sigma 2, DARK codec, bf16 where supported), 5% of the reference study's epochs (8 of 150),
 # fine-tuned from the demo start (the same model pretrained on 2,000 easy synthetic cats of
 # another seed, shipped int8-packed in demo/start/, see its PROVENANCE.json).  Every run trains
 # afresh: results/demo/ and figures/demo/ are cleared first.  Settings: scripts/demo.py.
