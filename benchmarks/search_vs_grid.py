@@ -15,6 +15,7 @@ skipped (the script resumes).  Writes the numbers to --json
 (results/benchmarks/search_vs_grid.json) and the best AP against the epochs spent to --figure
 (figures/benchmarks/search_vs_grid.png).
 """
+import json
 import sys
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def run_grid(args, root, fixed):
 
     runs = run_block("lr_batch", root, args.results, experiments=QUICK_GRID if args.quick else None,
                      budget=args.budget, seeds=[args.seed], device=args.device, base="baseline", overrides=fixed,
-                     num_workers=args.workers, verbose=not args.quiet)
+                     num_workers=args.workers, verbose=not args.quiet, init=args.init)
     rows = [dict(no=r["no"], parameter=r["parameter"], status=r["status"], epochs=epochs_of(r),
                  best_AP=(r.get("best") or {}).get("AP"), wall_seconds=r.get("wall_seconds")) for r in runs]
     done = [r for r in rows if r["best_AP"] is not None]
@@ -67,7 +68,7 @@ def run_search_arm(args, root, fixed, epochs):
     done = run_search(root, args.results, study="vs_grid", space=space, n_trials=None,
                       max_total_epochs=epochs, pruner=args.pruner, budget=args.budget, seed=args.seed,
                       sampler_seed=args.sampler_seed, n_startup_trials=args.startup_trials, device=args.device,
-                      overrides=fixed, num_workers=args.workers, verbose=not args.quiet)
+                      overrides=fixed, num_workers=args.workers, verbose=not args.quiet, init=args.init)
     study = done["study"]
     trials = []
     for t in study.trials:
@@ -114,6 +115,11 @@ def main(argv=None):
     p.add_argument("--startup-trials", type=int, default=5, help="random trials before TPE")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--figure", default=None)
+    p.add_argument("--init", default=None, help="start checkpoint of every run and trial (e.g. the demo start: "
+                                                 "`python scripts/demo.py start-unpack`)")
+    p.add_argument("--synthetic", type=json.loads, default=None, metavar="JSON",
+                   help=f"synthetic data parameters (default {json.dumps(BENCH_DATA)}), e.g. the demo's "
+                        "with \"difficulty\": \"easy\"")
     p.add_argument("--quick", action="store_true",
                    help="tiny data, grid runs 9 and 15, smoke budget: checks the script")
     p.add_argument("--quiet", action="store_true")
@@ -129,12 +135,13 @@ def main(argv=None):
                               REPO / "results" / "benchmarks" / "search_vs_grid.json")
     figure_path = args.figure or (out / "search_vs_grid.png" if args.quick else
                                   REPO / "figures" / "benchmarks" / "search_vs_grid.png")
-    root = resolve_data_root(args.data, **(QUICK_DATA if args.quick else BENCH_DATA))
+    root = resolve_data_root(args.data, **(QUICK_DATA if args.quick else args.synthetic or BENCH_DATA))
 
     grid = run_grid(args, root, fixed)
     search = run_search_arm(args, root, fixed, grid["epochs"])
     numbers = dict(
         data_root=str(root), budget=args.budget, overrides=fixed, seed=args.seed, pruner=args.pruner,
+        init=args.init, synthetic=None if args.data else (QUICK_DATA if args.quick else args.synthetic or BENCH_DATA),
         quick=args.quick, compute="training epochs in total (the search stops before passing the grid's)",
         grid=grid, search=search, device=args.device,
         search_minus_grid_AP=(search["best_AP"] or 0.0) - (grid["best_AP"] or 0.0))
