@@ -65,7 +65,7 @@ def test_committed_demo_is_one_run_that_met_the_target():
         assert r["history"][-1]["AP"] is not None
     nb = json.loads(_committed("results/notebooks/03_lr_batch.demo.ipynb").read_text())
     text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
-    assert "run 12/12] epoch 8/8" in text and "block: ~" in text             # progress in the notebook
+    assert "run 12/12] epoch 9/9" in text and "block: ~" in text             # progress in the notebook
 
 
 @pytest.mark.slow

@@ -28,8 +28,9 @@ def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,)
     p = check_run_parameters(block=block, experiments=experiments, budget=budget, seeds=seeds, device=device,
                              precision=precision, base=base, data_root=data_root or None,
                              overrides=dict(overrides or {}), protocol=protocol, init=init)
-    block, experiments, budget, seeds, overrides = (p[k] for k in ("block", "experiments", "budget", "seeds",
-                                                                     "overrides"))
+    # experiments None (all the block's runs) is not in p: check_run_parameters returns what was given
+    block, experiments, budget, seeds, overrides = (p.get(k) for k in ("block", "experiments", "budget", "seeds",
+                                                                         "overrides"))
     proto = p.get("protocol")
     confirm = proto.confirm_seeds if proto else ()
     if proto:
