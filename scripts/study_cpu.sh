@@ -28,6 +28,11 @@ mkdir -p "$S/notebooks"
 common=(-p data_root "$DATA" -p results_dir "$S/results" -p figures_dir "$S/figures")
 "$PY" -m papermill --log-output notebooks/00_dataset.ipynb "$S/notebooks/00_dataset.ipynb" "${common[@]}"
 for nb in 01_augmentation 02_epochs 03_lr_batch 04_resolution 05_backbone 06_optimizer 07_final_report; do
+  if [ "$nb" = 05_backbone ]; then  # HRNet-W32's start may still be training in the other lane
+    while [ ! -f "$CACHE/pretrained/pretrain_hrnet_w32_s0.pth" ]; do
+      echo "waiting for $CACHE/pretrained/pretrain_hrnet_w32_s0.pth (scripts/long_runs_b.sh)"; sleep 300
+    done
+  fi
   "$PY" -m papermill --log-output "notebooks/$nb.ipynb" "$S/notebooks/$nb.ipynb" "${common[@]}" \
     -p protocol cpu -p device cpu -p precision auto \
     $([ "$nb" = 07_final_report ] && echo "-p test_root $(realpath ../shared/datasets/animalpose_cats_test)")
