@@ -60,11 +60,12 @@ def run(args):
                              data_root=args.data, overrides=args.set, protocol=args.protocol, init=args.init)
     proto = p.get("protocol")
     seeds, confirm = (list(proto.seeds), list(proto.confirm_seeds)) if proto else (p["seeds"], [])
+    baseline_seeds = list(proto.all_seeds) if proto else seeds  # the baseline also gets the confirm seeds
     if args.count_tasks:
         from catpose_lib.engine.sweep import block_jobs
 
         print(len(block_jobs(p["block"], p["experiments"],
-                             seeds + [c for c in confirm if c not in seeds] if p["block"] == "baseline" else seeds)))
+                             baseline_seeds if p["block"] == "baseline" else seeds)))
         return 0
     cache = {"auto": "auto", "on": True, "off": False}[args.image_cache]
     kwargs = dict(budget=p["budget"], device=args.device, scheme=args.scheme,
@@ -72,7 +73,7 @@ def run(args):
                   channels_last=args.channels_last, image_cache=cache, launcher=args.launcher,
                   init=p.get("init"), task=args.task, protocol=proto.name if proto else None)
     if p["block"] == "baseline":
-        results = run_baseline(args.data, args.results, seeds=seeds + [c for c in confirm if c not in seeds],
+        results = run_baseline(args.data, args.results, seeds=baseline_seeds,
                                common_overrides=p["overrides"], **kwargs)
     else:
         results = run_block(p["block"], args.data, args.results, experiments=p["experiments"], seeds=seeds,

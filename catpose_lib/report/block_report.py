@@ -43,7 +43,7 @@ def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,)
     base_ap, base_sd = base_info.get("best_AP"), base_info.get("best_sd")
     base_results = []
     if base_info["name"] == "baseline":
-        base_results = run_baseline(root, results_dir, seeds=list(seeds) + [s for s in confirm if s not in seeds],
+        base_results = run_baseline(root, results_dir, seeds=list(proto.all_seeds) if proto else seeds,
                                     common_overrides=dict(overrides or {}), **common)
         base_ap, base_sd = _mean_sd([r["best"]["AP"] for r in base_results if r.get("best")])
     results = run_block(block, root, results_dir, experiments=experiments, seeds=seeds, base=base,
