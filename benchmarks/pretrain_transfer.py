@@ -35,7 +35,7 @@ def parse_arm(text):
 def run_arm_seed(args, arm, seed):
     cmd = [sys.executable, "-m", "catpose_lib", "run", "baseline", "--data", args.data,
            "--results", str(Path(args.results) / arm["name"]), "--seeds", str(seed),
-           "--device", args.device, "--quiet"]
+           "--device", args.device, "--quiet", "--no-wait"]  # a seed held by another lane: its summary counts it
     if args.workers is not None:
         cmd += ["--workers", str(args.workers)]
     if arm["init"]:
@@ -45,7 +45,7 @@ def run_arm_seed(args, arm, seed):
         cmd += ["--set", *knobs]
     log = Path(args.results) / f"{arm['name']}_s{seed}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as f:
+    with open(log, "a") as f:  # a lane that skips the run must not truncate the log of the lane training it
         rc = subprocess.run(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT).returncode
     print(f"[pretrain_transfer] {arm['name']} seed {seed}: exit {rc} ({log})", flush=True)
     return rc

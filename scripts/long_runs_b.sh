@@ -23,3 +23,5 @@ while [ ! -f "$INIT" ]; do sleep 60; done
   --results "$W/transfer" --seeds 0,1,2 --arm "cross_species:init:"
 "$PY" -m catpose_lib pretrain --data ../shared/datasets/animalpose_others \
   --zero-shot ../shared/datasets/animalpose_cats --results "$W/results" --backbone hrnet_w32 --budget 0.3
+# 4. a second worker on the study of scripts/long_runs.sh (issue 11): runs it has not claimed
+bash scripts/study_cpu.sh --helper

@@ -9,6 +9,9 @@
 #
 #   setsid nohup bash scripts/study_cpu.sh > ~/.cache/catpose/logs/study.log 2>&1 &
 #   bash scripts/study_cpu.sh --sync      # after each block, then commit
+#   bash scripts/study_cpu.sh --helper    # a second worker on the same study (one thread each):
+#                                         # it trains the runs the first has not claimed and waits
+#                                         # for the rest; its notebooks and figures are scratch
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${CATPOSE_CACHE:-$HOME/.cache/catpose}"
@@ -23,18 +26,27 @@ sync() {
   echo "synced $S into results/real_cats, results/notebooks/real_cats, figures/real_cats"
 }
 if [ "${1:-}" = "--sync" ]; then sync; exit 0; fi
-[ -f "$DATA/annotations/train.json" ] || "$PY" -m catpose_lib import-animalpose ../shared/datasets/animalpose_cats "$DATA"
-mkdir -p "$S/notebooks"
-common=(-p data_root "$DATA" -p results_dir "$S/results" -p figures_dir "$S/figures")
-"$PY" -m papermill --log-output notebooks/00_dataset.ipynb "$S/notebooks/00_dataset.ipynb" "${common[@]}"
-for nb in 01_augmentation 02_epochs 03_lr_batch 04_resolution 05_backbone 06_optimizer 07_final_report; do
+HELPER=0; [ "${1:-}" = "--helper" ] && HELPER=1
+NB="$S/notebooks"; FIG="$S/figures"
+if [ $HELPER = 1 ]; then NB="$S/helper/notebooks"; FIG="$S/helper/figures"; fi
+if [ $HELPER = 1 ]; then
+  while [ ! -f "$DATA/annotations/train.json" ]; do sleep 30; done  # the first worker imports it
+else
+  [ -f "$DATA/annotations/train.json" ] || "$PY" -m catpose_lib import-animalpose ../shared/datasets/animalpose_cats "$DATA"
+fi
+mkdir -p "$NB"
+common=(-p data_root "$DATA" -p results_dir "$S/results" -p figures_dir "$FIG")
+[ $HELPER = 1 ] || "$PY" -m papermill --log-output notebooks/00_dataset.ipynb "$NB/00_dataset.ipynb" "${common[@]}"
+blocks=(01_augmentation 02_epochs 03_lr_batch 04_resolution 05_backbone 06_optimizer)
+[ $HELPER = 1 ] || blocks+=(07_final_report)
+for nb in "${blocks[@]}"; do
   if [ "$nb" = 05_backbone ]; then  # HRNet-W32's start may still be training in the other lane
     while [ ! -f "$CACHE/pretrained/pretrain_hrnet_w32_s0.pth" ]; do
       echo "waiting for $CACHE/pretrained/pretrain_hrnet_w32_s0.pth (scripts/long_runs_b.sh)"; sleep 300
     done
   fi
-  "$PY" -m papermill --log-output "notebooks/$nb.ipynb" "$S/notebooks/$nb.ipynb" "${common[@]}" \
+  "$PY" -m papermill --log-output "notebooks/$nb.ipynb" "$NB/$nb.ipynb" "${common[@]}" \
     -p protocol cpu -p device cpu -p precision auto \
     $([ "$nb" = 07_final_report ] && echo "-p test_root $(realpath ../shared/datasets/animalpose_cats_test)")
-  sync
+  [ $HELPER = 1 ] || sync
 done

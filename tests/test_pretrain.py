@@ -185,3 +185,34 @@ def test_gpu_check_dry_on_the_shared_animals(tmp_path):
     assert arms["cross_species"]["init"]["sha256"] == report["pretrain"]["resnet50"]["start_checkpoint"]["sha256"]
     assert arms["scratch"]["init"] is None
     assert (tmp_path / "out" / "results.tar.gz").stat().st_size > 0
+
+
+def test_pretrain_held_by_another_worker_is_skipped_and_not_a_failure(tiny_animals, tmp_path, capsys):
+    """Two lanes may both reach a backbone's pretraining: the second skips it (exit 0), so the
+    lane's next step (the study) still runs; the first exports the checkpoint."""
+    import argparse
+    import json as _json
+    import time
+
+    from catpose_lib.commands import pretrain as command
+    from catpose_lib.data.default_data import course_layout_root
+    from catpose_lib.engine.pretrain import PRETRAIN_CONFIG, PRETRAIN_RUNS
+    from catpose_lib.engine.provenance import data_fingerprint
+    from catpose_lib.engine.run_one import RunRequest, resolve_run
+
+    others = course_layout_root(tiny_animals["others"], one_category="animal")
+    req = RunRequest(experiment=PRETRAIN_RUNS["resnet50"], data_root=str(others), results_dir=str(tmp_path),
+                     budget="smoke", device="cpu", config=str(PRETRAIN_CONFIG), common_overrides=dict(QUICK),
+                     num_workers=0, base=dict(name="pretrain_animals.py", overrides={}))
+    claim = resolve_run(req)["work_dir"].with_suffix(".claim")
+    claim.parent.mkdir(parents=True, exist_ok=True)
+    claim.write_text(_json.dumps(dict(token="other", host="node-7", pid=1, heartbeat=time.time(),
+                                      data_root=str(others), data_fingerprint=data_fingerprint(others))))
+    p = argparse.ArgumentParser()
+    command.add_arguments(p)
+    args = p.parse_args(["--data", str(tiny_animals["others"]), "--results", str(tmp_path), "--budget", "smoke",
+                         "--device", "cpu", "--workers", "0", "--backbone", "resnet50",
+                         "--set", *[f"{k}={v}" for k, v in QUICK.items()]])
+    assert command.run(args) == 0
+    assert "being trained by worker" in capsys.readouterr().out
+    assert not list(claim.parent.glob("*/last_checkpoint"))  # nothing trained here

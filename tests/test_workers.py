@@ -187,3 +187,54 @@ def test_search_on_a_read_only_results_folder_fails_before_its_database(tiny_cat
         run_search(tiny_cats, tmp_path / "results", study="ro", space={"lr": ["log", 1e-4, 1e-2]}, n_trials=1,
                    budget="smoke", device="cpu", overrides=dict(resnet_depth=18, input_size=64, heatmap_size=16))
     assert not list(tmp_path.rglob("*.db"))
+
+
+def test_a_block_waits_for_the_run_another_worker_holds_and_takes_it_over_when_it_dies(
+        tiny_cats, tmp_path, monkeypatch, capsys):
+    """A notebook's block must see every run (its table, verdict and the next base): a run held
+    by a live worker is waited for, and trained here once that worker's heartbeat stops."""
+    import threading
+
+    from catpose_lib.engine.provenance import data_fingerprint
+    from catpose_lib.engine.run_one import resolve_run
+    from catpose_lib.engine.sweep import run_block
+
+    monkeypatch.setenv("CATPOSE_WAIT_POLL_S", "0.2")
+    claim = Path(str(resolve_run(_request(tiny_cats, tmp_path))["work_dir"]) + ".claim")
+    _fake_claim(claim, fingerprint=data_fingerprint(tiny_cats), data_root=str(tiny_cats))
+    polled = []
+
+    def heartbeat_stops():  # the other worker renews its claim for a while, then dies
+        for _ in range(10):
+            _fake_claim(claim, fingerprint=data_fingerprint(tiny_cats), data_root=str(tiny_cats))
+            polled.append(time.time())
+            time.sleep(0.2)
+        _fake_claim(claim, fingerprint=data_fingerprint(tiny_cats), data_root=str(tiny_cats), age=10_000)
+
+    other = threading.Thread(target=heartbeat_stops)
+    other.start()
+    results = run_block("lr_batch", tiny_cats, tmp_path, experiments=[10], budget="smoke", base="baseline",
+                        device="cpu", num_workers=0, verbose=True,
+                        overrides=dict(resnet_depth=18, input_size=64, heatmap_size=16))
+    other.join()
+    out = capsys.readouterr().out
+    assert "waiting for 1 run(s) that other workers train: 10_s0" in out
+    assert out.count("being trained by") == 1  # the polls are quiet
+    assert "taking over from worker" in out and len(polled) == 10
+    assert [r["status"] for r in results] == ["finished"] and not results[0].get("skipped")
+    assert json.loads((tmp_path / "lr_batch" / "10_s0.json").read_text())["status"] == "finished"
+    assert not claim.exists()
+
+
+def test_a_job_array_task_does_not_wait(tiny_cats, tmp_path, monkeypatch):
+    from catpose_lib.engine.provenance import data_fingerprint
+    from catpose_lib.engine.run_one import resolve_run
+    from catpose_lib.engine.sweep import run_block
+
+    monkeypatch.setenv("CATPOSE_WAIT_POLL_S", "0.05")
+    claim = Path(str(resolve_run(_request(tiny_cats, tmp_path))["work_dir"]) + ".claim")
+    _fake_claim(claim, fingerprint=data_fingerprint(tiny_cats), data_root=str(tiny_cats))
+    results = run_block("lr_batch", tiny_cats, tmp_path, experiments=[10], budget="smoke", base="baseline",
+                        device="cpu", num_workers=0, verbose=False, task=0,
+                        overrides=dict(resnet_depth=18, input_size=64, heatmap_size=16))
+    assert [r["status"] for r in results] == ["running elsewhere"]

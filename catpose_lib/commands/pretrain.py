@@ -42,7 +42,8 @@ def run(args):
                               budget=args.budget, device=args.device, overrides=args.set, out_dir=args.out,
                               seed=args.seed, verbose=not args.quiet, num_workers=args.workers,
                               precision=args.precision, channels_last=args.channels_last)
-    failed = [r for r in done["results"] if r["status"] != "finished"]
+    # a backbone another worker is pretraining is not a failure: that worker exports its checkpoint
+    failed = [r for r in done["results"] if r["status"] not in ("finished", "running elsewhere")]
     for r in failed:
         print(f"[pretrain {r['parameter']}] {r['status']}")
     return 1 if failed else 0

@@ -43,6 +43,9 @@ def add_arguments(p):
     p.add_argument("--task", default=None, metavar="I|slurm",
                    help="run only job I of the block (experiments x seeds, experiment-major); 'slurm' = "
                         "$SLURM_ARRAY_TASK_ID.  Workers on one results folder never train a run twice.")
+    p.add_argument("--no-wait", dest="wait", action="store_false",
+                   help="skip the runs other workers hold instead of waiting for them (the default waits, "
+                        "so the block's table is complete; a --task never waits)")
     p.add_argument("--count-tasks", action="store_true",
                    help="print the number of jobs (experiments x seeds) and exit: the size of a job array")
     p.add_argument("--quiet", action="store_true")
@@ -71,7 +74,8 @@ def run(args):
     kwargs = dict(budget=p["budget"], device=args.device, scheme=args.scheme,
                   num_workers=args.workers, verbose=not args.quiet, precision=args.precision,
                   channels_last=args.channels_last, image_cache=cache, launcher=args.launcher,
-                  init=p.get("init"), task=args.task, protocol=proto.name if proto else None)
+                  init=p.get("init"), task=args.task, protocol=proto.name if proto else None,
+                  wait=False if not args.wait else None)
     if p["block"] == "baseline":
         results = run_baseline(args.data, args.results, seeds=baseline_seeds,
                                common_overrides=p["overrides"], **kwargs)

@@ -49,6 +49,7 @@ class RunRequest:
     config: str = None               # MMPose config file (default: the course baseline)
     progress: str = ""               # where the run stands in its block, e.g. "run 3/13" (printed)
     protocol: str = None             # a named protocol (engine.protocols): sets budget, epoch floor, start
+    quiet_when_held: bool = False    # no "being trained by ..." line (a worker polling for that run)
 
     @property
     def overrides(self) -> dict:
@@ -153,7 +154,7 @@ def execute(req: RunRequest) -> dict:
     check_same_data(req.results_dir, req.data_root, run["fingerprint"])
     claim = RunClaim(work_dir, req.data_root, run["fingerprint"])
     if not claim.acquire():
-        if req.verbose:
+        if req.verbose and not req.quiet_when_held:
             print(f"[{exp.block} {name}] being trained by {describe(claim.holder)}: skipped", flush=True)
         return dict(no=exp.no, ref_no=exp.ref_no, name=name, block=exp.block, policy=exp.policy,
                     parameter=exp.parameter, seed=req.seed, budget=budget, key=key, base=req.base,

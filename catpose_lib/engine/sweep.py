@@ -1,5 +1,6 @@
 """Run a block of the study: resolve its base, check the data, then run every experiment x
 seed (finished runs are skipped, interrupted ones resume), saying how far it is."""
+import dataclasses
 import os
 import time
 
@@ -7,7 +8,7 @@ from catpose_lib.engine.claims import check_writable
 from catpose_lib.engine.experiments import (BASELINE, block_experiments, get_experiment,
                                             previous_block, resolve_block)
 from catpose_lib.engine.overrides import merge_overrides
-from catpose_lib.engine.results import FINISHED, load_block_results, seed_stats, winner
+from catpose_lib.engine.results import FINISHED, RUNNING_ELSEWHERE, load_block_results, seed_stats, winner
 from catpose_lib.engine.run_one import RunRequest, baseline_base, execute
 from catpose_lib.errors import CatposeError
 
@@ -67,12 +68,14 @@ def task_index(task, n_jobs: int) -> int:
 
 def run_block(block, data_root, results_dir, experiments=None, budget="full", seeds=(0,),
               device="auto", base="best", scheme=None, overrides=None, num_workers=None,
-              verbose=True, check_data=True, task=None, confirm_seeds=(), **run_options) -> list:
+              verbose=True, check_data=True, task=None, confirm_seeds=(), wait=None, **run_options) -> list:
     """Run a block (or a subset of its experiments) and return the results, one per run.
 
     Any number of workers may run the same block on one results folder at once: each run is
     claimed (engine.claims), so it is trained once.  ``task``: only that job of the block
     (a job-array task).  ``confirm_seeds``: more seeds for the winner (:func:`confirm_winner`).
+    ``wait`` (default: unless ``task``): wait for the runs other workers hold, so that the
+    block's table, verdict and the next block's base see every run.
     ``run_options`` go to every :class:`RunRequest` (precision, channels_last, image_cache,
     launcher, init, protocol).
     """
@@ -94,29 +97,56 @@ def run_block(block, data_root, results_dir, experiments=None, budget="full", se
                           scheme=scheme, common_overrides=common, num_workers=num_workers,
                           verbose=verbose, progress=progress, **run_options)
 
-    results = _execute_jobs(block, jobs, request, verbose)
+    wait = task is None if wait is None else wait
+    results = _execute_jobs(block, jobs, request, verbose, wait=wait)
     if confirm_seeds and task is None:
-        results += confirm_winner(block, results, confirm_seeds, request, verbose)
+        results += confirm_winner(block, results, confirm_seeds, request, verbose, wait=wait)
     return results
 
 
-def _execute_jobs(block, jobs, request, verbose, label="run") -> list:
+def wait_poll_seconds() -> float:
+    return float(os.environ.get("CATPOSE_WAIT_POLL_S", "30"))
+
+
+def wait_for_others(block, results, requests, verbose=True) -> list:
+    """Replace each result 'running elsewhere' by the run's result once its worker has finished
+    it, polling every CATPOSE_WAIT_POLL_S seconds (30); a run whose worker died is taken over
+    and trained here (execute's claim logic).  ``requests``: the RunRequest of each result."""
+    from catpose_lib.engine.run_one import execute
+
+    results = list(results)
+    pending = [i for i, r in enumerate(results) if r.get("status") == RUNNING_ELSEWHERE]
+    if pending and verbose:
+        print(f"[{block}] waiting for {len(pending)} run(s) that other workers train: "
+              f"{', '.join(results[i]['name'] for i in pending)}", flush=True)
+    while pending:
+        time.sleep(wait_poll_seconds())
+        for i in pending:
+            results[i] = execute(dataclasses.replace(requests[i], quiet_when_held=True))
+            if verbose and results[i].get("skipped") and results[i].get("status") != RUNNING_ELSEWHERE:
+                print(f"[{block} {results[i]['name']}] {results[i]['status']} by another worker", flush=True)
+        pending = [i for i in pending if results[i].get("status") == RUNNING_ELSEWHERE]
+    return results
+
+
+def _execute_jobs(block, jobs, request, verbose, label="run", wait=False) -> list:
     from catpose_lib.engine.hooks import block_progress  # mmdet's hooks: imported when training
 
-    results, trained_seconds, trained = [], 0.0, 0
+    results, requests, trained_seconds, trained = [], [], 0.0, 0
     for i, (exp, seed) in enumerate(jobs, 1):
         t0 = time.perf_counter()
+        requests.append(request(exp, seed, f"{label} {i}/{len(jobs)}"))
         with block_progress(len(jobs) - i, trained_seconds / trained if trained else None):
-            results.append(execute(request(exp, seed, f"{label} {i}/{len(jobs)}")))
+            results.append(execute(requests[-1]))
         if not results[-1].get("skipped"):
             trained_seconds, trained = trained_seconds + time.perf_counter() - t0, trained + 1
         if verbose and trained and i < len(jobs):
             print(f"[{block}] {i}/{len(jobs)} runs done; ~{trained_seconds / trained * (len(jobs) - i) / 60:.1f} min "
                   f"left for the block (at {trained_seconds / trained / 60:.1f} min a run)", flush=True)
-    return results
+    return wait_for_others(block, results, requests, verbose) if wait else results
 
 
-def confirm_winner(block, results, confirm_seeds, request, verbose=True) -> list:
+def confirm_winner(block, results, confirm_seeds, request, verbose=True, wait=False) -> list:
     """More seeds for the block's winner until the winner has them all: a winner found on one
     seed may lose its place once averaged, and the next one is then confirmed too.  Each
     (experiment, seed) is tried once."""
@@ -135,13 +165,15 @@ def confirm_winner(block, results, confirm_seeds, request, verbose=True) -> list
         if verbose:
             print(f"[{block}] winner so far: run {top:02d}; confirming it with seeds "
                   f"{', '.join(str(seed) for _, seed in jobs)}", flush=True)
-        added += _execute_jobs(block, jobs, request, verbose, label=f"confirm {top:02d}")
+        added += _execute_jobs(block, jobs, request, verbose, label=f"confirm {top:02d}", wait=wait)
 
 
 def run_baseline(data_root, results_dir, **kwargs) -> list:
-    """The baseline alone, stored as block 'baseline' (run 00)."""
+    """The baseline alone, stored as block 'baseline' (run 00); ``wait`` as in run_block."""
     seeds = kwargs.pop("seeds", (0,))
     task = kwargs.pop("task", None)
+    wait = kwargs.pop("wait", None)
+    wait = task is None if wait is None else wait
     if task is not None:
         seeds = [seeds[task_index(task, len(seeds))]]
     check_writable(results_dir)
@@ -149,9 +181,7 @@ def run_baseline(data_root, results_dir, **kwargs) -> list:
         from catpose_lib.data.validate import check_dataset
 
         check_dataset(data_root, scheme=kwargs.get("scheme"))
-    results = []
-    for seed in seeds:
-        req = RunRequest(experiment=BASELINE, data_root=str(data_root), results_dir=str(results_dir),
-                         seed=int(seed), **kwargs)
-        results.append(execute(req))
-    return results
+    requests = [RunRequest(experiment=BASELINE, data_root=str(data_root), results_dir=str(results_dir),
+                           seed=int(seed), **kwargs) for seed in seeds]
+    results = [execute(req) for req in requests]
+    return wait_for_others("baseline", results, requests, kwargs.get("verbose", True)) if wait else results
