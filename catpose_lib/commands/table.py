@@ -1,10 +1,11 @@
 """``table BLOCK``: print the reference study's table of a block."""
 
-HELP = "print a block's table: No., Policy, Parameter, Final mAP (epoch: mAP), Best mAP (epoch: mAP)"
+HELP = ("print a block's table: No., Policy, Parameter, Final mAP (epoch: mAP), Best mAP (epoch: mAP); "
+        "'study' prints every block's, one after the other")
 
 
 def add_arguments(p):
-    p.add_argument("block")
+    p.add_argument("block", help="a block, or 'study' for the baseline and every block with results")
     p.add_argument("--results", required=True)
     p.add_argument("--markdown", action="store_true", help="print as a markdown table")
 
@@ -13,9 +14,31 @@ def run(args):
     from catpose_lib.engine.results import load_block_results, study_table
     from catpose_lib.errors import CatposeError
 
-    results = load_block_results(args.results, args.block)
-    if not results:
-        raise CatposeError(f"no results for block {args.block} in {args.results}")
-    table = study_table(results)
+    if args.block == "study":
+        table = whole_study_table(args.results)
+    else:
+        results = load_block_results(args.results, args.block)
+        if not results:
+            raise CatposeError(f"no results for block {args.block} in {args.results}")
+        table = study_table(results)
     print(table.to_markdown(index=False) if args.markdown else table.to_string(index=False))
     return 0
+
+
+def whole_study_table(results_dir):
+    """The baseline and every block with results, in study order, one table with a Block column."""
+    import pandas as pd
+
+    from catpose_lib.engine.experiments import BLOCKS
+    from catpose_lib.engine.results import load_block_results, study_table
+    from catpose_lib.errors import CatposeError
+
+    parts = []
+    for block in ("baseline", *BLOCKS):
+        results = load_block_results(results_dir, block)
+        if results:
+            parts.append(study_table(results).assign(Block=block))
+    if not parts:
+        raise CatposeError(f"no block results in {results_dir}")
+    table = pd.concat(parts, ignore_index=True)
+    return table[["Block"] + [c for c in table.columns if c != "Block"]].fillna("")
