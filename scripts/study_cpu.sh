@@ -18,7 +18,8 @@ CACHE="${CATPOSE_CACHE:-$HOME/.cache/catpose}"
 S="$CACHE/study"
 PY=.venv/bin/python
 DATA="$CACHE/data/animalpose_cats"
-sync() {
+sync() {  # a mirror: what an earlier study left there (other runs, other keys) goes
+  rm -rf results/real_cats results/notebooks/real_cats figures/real_cats
   mkdir -p results/real_cats results/notebooks/real_cats figures/real_cats
   tar -C "$S/results" --exclude=runs --exclude=.locks -cf - . | tar -C results/real_cats -xf -
   [ -d "$S/notebooks" ] && cp "$S"/notebooks/*.ipynb results/notebooks/real_cats/ 2>/dev/null || true
