@@ -19,6 +19,7 @@ S="$CACHE/study"
 PY=.venv/bin/python
 DATA="$CACHE/data/animalpose_cats"
 sync() {  # a mirror: what an earlier study left there (other runs, other keys) goes
+  [ -d "$S/results" ] || { echo "no study in $S/results yet: nothing synced" >&2; return 1; }
   rm -rf results/real_cats results/notebooks/real_cats figures/real_cats
   mkdir -p results/real_cats results/notebooks/real_cats figures/real_cats
   tar -C "$S/results" --exclude=runs --exclude=.locks -cf - . | tar -C results/real_cats -xf -
