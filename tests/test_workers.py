@@ -131,11 +131,13 @@ def test_slurm_array_task_runs_its_job_only(tiny_cats, tmp_path):
     assert bad.returncode != 0 and "task 2 is out of range" in bad.stderr and "0..1" in bad.stderr
 
 
-def test_three_workers_train_each_run_once_and_a_killed_one_is_resumed(tiny_cats, tmp_path):
+def test_three_workers_train_each_run_once_and_a_killed_one_is_resumed(tiny_cats, tmp_path, monkeypatch):
     """3 workers on one block (3 runs, 3 epochs each); the first run to finish an epoch has its
-    worker SIGKILLed; the run is taken over (by a survivor, or by a 4th worker started after
-    them) and resumed from its checkpoint; no run is trained twice."""
+    worker SIGKILLed; the run is taken over (by a survivor waiting for the block's runs, or by a
+    4th worker started after them) and resumed from its checkpoint; no run is trained twice."""
     from catpose_lib.engine.claims import read_claim
+
+    monkeypatch.setenv("CATPOSE_WAIT_POLL_S", "1")  # the workers' poll for runs the others hold
 
     cmd = _cmd("optimizer", tiny_cats, tmp_path, "--budget", "0.15")  # 20 epochs x 0.15 = 3
     logs = [tmp_path.parent / f"{tmp_path.name}-worker{i}.log" for i in range(4)]
