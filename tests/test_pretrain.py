@@ -216,3 +216,12 @@ def test_pretrain_held_by_another_worker_is_skipped_and_not_a_failure(tiny_anima
     assert command.run(args) == 0
     assert "being trained by worker" in capsys.readouterr().out
     assert not list(claim.parent.glob("*/last_checkpoint"))  # nothing trained here
+
+
+def test_backbones_as_papermill_string_are_split_and_checked_before_any_work(tmp_path):
+    from catpose_lib.engine.pretrain import pretrain_backbones
+    from catpose_lib.errors import ParameterError
+
+    with pytest.raises(ParameterError) as err:  # `-p backbones resnet50,hrnet_w48`
+        pretrain_backbones(tmp_path / "none", tmp_path / "r", backbones="resnet50, hrnet_w48")
+    assert "['resnet50', 'hrnet_w48']" in str(err.value) and not (tmp_path / "r").exists()

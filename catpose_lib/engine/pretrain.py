@@ -120,6 +120,8 @@ def pretrain_backbones(data, results_dir, backbones=tuple(PRETRAIN_RUNS), zero_s
 
     p = check_run_parameters(budget=budget, device=device, precision=options.get("precision"),
                              overrides=dict(overrides or {}))
+    if isinstance(backbones, str):  # papermill's `-p backbones resnet50` (or "resnet50,hrnet_w32")
+        backbones = [b.strip() for b in backbones.split(",") if b.strip()]
     unknown = [b for b in backbones if b not in PRETRAIN_RUNS]
     if unknown or not backbones:
         raise ParameterError("backbones", list(backbones), f"some of {', '.join(PRETRAIN_RUNS)}")
@@ -127,4 +129,4 @@ def pretrain_backbones(data, results_dir, backbones=tuple(PRETRAIN_RUNS), zero_s
     cats = course_layout_root(zero_shot) if zero_shot else None
     results = [pretrain(others, results_dir, backbone=b, zero_shot_root=cats, budget=p["budget"], device=device,
                         overrides=p["overrides"], **options) for b in backbones]
-    return dict(data_root=others, zero_shot_root=cats, results=results)
+    return dict(data_root=others, zero_shot_root=cats, backbones=list(backbones), results=results)

@@ -1,5 +1,6 @@
 """Notebook 00_pretrain: pretrain the backbones on the other animals, then a table (held-out
 AP, zero-shot AP on the cats, start checkpoint and its sha256) and the held-out AP curves."""
+import statistics
 from pathlib import Path
 
 
@@ -9,10 +10,11 @@ def pretrain_table(results: list):
     rows = []
     for r in results:
         sc, zs = r.get("start_checkpoint") or {}, r.get("zero_shot") or {}
+        # the median: an epoch slowed by other work on the machine (a resumed run's) is not typical
         spe = [h["train_seconds"] for h in r.get("history", []) if h.get("train_seconds")]
         rows.append({"backbone": r["parameter"], "status": r["status"], "epochs": r["max_epochs"],
                      "held-out best (epoch: AP)": f"{r['best']['epoch']}: {r['best']['AP']:.4f}" if r.get("best") else "",
-                     "zero-shot cats val AP": zs.get("AP"), "s / epoch": round(sum(spe) / len(spe), 1) if spe else None,
+                     "zero-shot cats val AP": zs.get("AP"), "s / epoch (median)": round(statistics.median(spe), 1) if spe else None,
                      "device": r["provenance"].get("device_name", r["provenance"]["device"]),
                      "start checkpoint": sc.get("path"), "sha256": (sc.get("sha256") or "")[:16]})
     return pd.DataFrame(rows)
@@ -49,6 +51,6 @@ def run_pretrain_report(data, results_dir, figures_dir, zero_shot=None, backbone
                                  figures=dict(heldout_ap=figure),
                                  runs=[dict(backbone=b, status=r["status"], best=r.get("best"),
                                             zero_shot=r.get("zero_shot"), start_checkpoint=r.get("start_checkpoint"))
-                                       for b, r in zip(backbones, results)])
+                                       for b, r in zip(done["backbones"], results)])
     return dict(data_root=str(others), zero_shot_root=str(cats) if cats else None, results=results,
                 table=table, figures=dict(heldout_ap=figure), record=record)
