@@ -30,8 +30,8 @@ sync() {  # a mirror: what an earlier study left there (other runs, other keys) 
 if [ "${1:-}" = "--sync" ]; then sync; exit 0; fi
 HELPER=0; [ "${1:-}" = "--helper" ] && HELPER=1
 NB="$S/notebooks"; FIG="$S/figures"
-if [ $HELPER = 1 ]; then NB="$S/helper/notebooks"; FIG="$S/helper/figures"; fi
 if [ $HELPER = 1 ]; then
+  NB="$S/helper/notebooks"; FIG="$S/helper/figures"
   while [ ! -f "$DATA/annotations/train.json" ]; do sleep 30; done  # the first worker imports it
 else
   [ -f "$DATA/annotations/train.json" ] || "$PY" -m catpose_lib import-animalpose ../shared/datasets/animalpose_cats "$DATA"

@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from tests.conftest import QUICK, REPO, SHARED
+from tests.conftest import QUICK, REPO, SHARED, fake_claim
 from tests.test_animalpose_import import load, make_raw
 
 def animalpose_names():
@@ -191,8 +191,6 @@ def test_pretrain_held_by_another_worker_is_skipped_and_not_a_failure(tiny_anima
     """Two lanes may both reach a backbone's pretraining: the second skips it (exit 0), so the
     lane's next step (the study) still runs; the first exports the checkpoint."""
     import argparse
-    import json as _json
-    import time
 
     from catpose_lib.commands import pretrain as command
     from catpose_lib.data.default_data import course_layout_root
@@ -205,9 +203,7 @@ def test_pretrain_held_by_another_worker_is_skipped_and_not_a_failure(tiny_anima
                      budget="smoke", device="cpu", config=str(PRETRAIN_CONFIG), common_overrides=dict(QUICK),
                      num_workers=0, base=dict(name="pretrain_animals.py", overrides={}))
     claim = resolve_run(req)["work_dir"].with_suffix(".claim")
-    claim.parent.mkdir(parents=True, exist_ok=True)
-    claim.write_text(_json.dumps(dict(token="other", host="node-7", pid=1, heartbeat=time.time(),
-                                      data_root=str(others), data_fingerprint=data_fingerprint(others))))
+    fake_claim(claim, fingerprint=data_fingerprint(others), data_root=str(others))
     p = argparse.ArgumentParser()
     command.add_arguments(p)
     args = p.parse_args(["--data", str(tiny_animals["others"]), "--results", str(tmp_path), "--budget", "smoke",

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from catpose_lib.errors import CatposeError
+from tests.conftest import fake_claim as _fake_claim
 
 REPO = Path(__file__).resolve().parents[1]
 QUICK_SET = ["--set", "resnet_depth=18", "input_size=64", "heatmap_size=16"]
@@ -22,12 +23,6 @@ QUICK_SET = ["--set", "resnet_depth=18", "input_size=64", "heatmap_size=16"]
 def _cmd(block, data, results, *extra):
     return [sys.executable, "-m", "catpose_lib", "run", block, "--data", str(data), "--results", str(results),
             "--base", "baseline", "--device", "cpu", "--workers", "0", *extra, *QUICK_SET]
-
-
-def _fake_claim(path, fingerprint="f" * 16, host="node-7", age=0.0, data_root="/elsewhere/cats"):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(token="other", host=host, pid=12345, heartbeat=time.time() - age,
-                                    data_root=data_root, data_fingerprint=fingerprint)))
 
 
 def test_claim_is_exclusive_renewed_and_taken_over_when_stale(tmp_path):

@@ -37,13 +37,14 @@ def run(args):
     if args.device == "cpu":
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
     from catpose_lib.engine.pretrain import pretrain_backbones
+    from catpose_lib.engine.results import FINISHED, RUNNING_ELSEWHERE
 
     done = pretrain_backbones(args.data, args.results, backbones=args.backbone, zero_shot=args.zero_shot,
                               budget=args.budget, device=args.device, overrides=args.set, out_dir=args.out,
                               seed=args.seed, verbose=not args.quiet, num_workers=args.workers,
                               precision=args.precision, channels_last=args.channels_last)
     # a backbone another worker is pretraining is not a failure: that worker exports its checkpoint
-    failed = [r for r in done["results"] if r["status"] not in ("finished", "running elsewhere")]
+    failed = [r for r in done["results"] if r["status"] not in (FINISHED, RUNNING_ELSEWHERE)]
     for r in failed:
         print(f"[pretrain {r['parameter']}] {r['status']}")
     return 1 if failed else 0

@@ -97,11 +97,16 @@ def run_block(block, data_root, results_dir, experiments=None, budget="full", se
                           scheme=scheme, common_overrides=common, num_workers=num_workers,
                           verbose=verbose, progress=progress, **run_options)
 
-    wait = task is None if wait is None else wait
+    wait = _waits(wait, task)
     results = _execute_jobs(block, jobs, request, verbose, wait=wait)
     if confirm_seeds and task is None:
         results += confirm_winner(block, results, confirm_seeds, request, verbose, wait=wait)
     return results
+
+
+def _waits(wait, task) -> bool:
+    """``wait`` None: wait for the runs other workers hold, unless this is one job-array task."""
+    return task is None if wait is None else bool(wait)
 
 
 def wait_poll_seconds() -> float:
@@ -112,8 +117,6 @@ def wait_for_others(block, results, requests, verbose=True) -> list:
     """Replace each result 'running elsewhere' by the run's result once its worker has finished
     it, polling every CATPOSE_WAIT_POLL_S seconds (30); a run whose worker died is taken over
     and trained here (execute's claim logic).  ``requests``: the RunRequest of each result."""
-    from catpose_lib.engine.run_one import execute
-
     results = list(results)
     pending = [i for i, r in enumerate(results) if r.get("status") == RUNNING_ELSEWHERE]
     if pending and verbose:
@@ -172,8 +175,7 @@ def run_baseline(data_root, results_dir, **kwargs) -> list:
     """The baseline alone, stored as block 'baseline' (run 00); ``wait`` as in run_block."""
     seeds = kwargs.pop("seeds", (0,))
     task = kwargs.pop("task", None)
-    wait = kwargs.pop("wait", None)
-    wait = task is None if wait is None else wait
+    wait = _waits(kwargs.pop("wait", None), task)
     if task is not None:
         seeds = [seeds[task_index(task, len(seeds))]]
     check_writable(results_dir)
