@@ -23,3 +23,30 @@ def test_study_table_lists_every_block_in_order_with_the_runs_numbers(tmp_path):
     empty = subprocess.run([sys.executable, "-m", "catpose_lib", "table", "study", "--results", str(tmp_path)],
                            cwd=REPO, capture_output=True, text=True, timeout=120)
     assert empty.returncode != 0 and f"no block results in {tmp_path}" in empty.stderr
+
+
+def test_compute_table_sums_each_blocks_epochs_and_hours(tmp_path):
+    import shutil
+
+    demo = REPO / "results" / "demo"
+    results = tmp_path / "r"
+    shutil.copytree(demo, results, ignore=shutil.ignore_patterns("*.py"))
+    # a resumed run with validation times: its cost is its epochs' train + val seconds
+    run = json.loads((results / "lr_batch" / "13_s0.json").read_text())
+    for h in run["history"]:
+        h.update(train_seconds=100.0, val_seconds=20.0)
+    run.update(resumed=True, wall_seconds=5.0)
+    (results / "lr_batch" / "13_s0.json").write_text(json.dumps(run))
+    out = subprocess.run([sys.executable, "-m", "catpose_lib", "table", "study", "--results", str(results),
+                          "--compute", "--markdown"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = {r[0].strip(): [float(x) for x in r[1:]] for r in
+            (line.split("|")[1:-1] for line in out.stdout.splitlines()[2:])}
+    assert list(rows) == ["baseline", "lr_batch", "total"]
+    jsons = [json.loads(p.read_text()) for p in (results / "lr_batch").glob("*_s*.json")]
+    others = [j for j in jsons if j["name"] != "13_s0"]
+    seconds = sum(j["wall_seconds"] for j in others) + 120.0 * len(run["history"])
+    runs, epochs, hours, s_per_epoch = rows["lr_batch"]
+    assert runs == len(jsons) and epochs == sum(len(j["history"]) for j in jsons)
+    assert hours == round(seconds / 3600, 2) and s_per_epoch == round(seconds / epochs, 1)
+    assert rows["total"][:2] == [rows["baseline"][0] + runs, rows["baseline"][1] + epochs]

@@ -8,13 +8,17 @@ def add_arguments(p):
     p.add_argument("block", help="a block, or 'study' for the baseline and every block with results")
     p.add_argument("--results", required=True)
     p.add_argument("--markdown", action="store_true", help="print as a markdown table")
+    p.add_argument("--compute", action="store_true",
+                   help="print the compute instead: runs, epochs and hours per block, and the total")
 
 
 def run(args):
     from catpose_lib.engine.results import load_block_results, study_table
     from catpose_lib.errors import CatposeError
 
-    if args.block == "study":
+    if args.compute:
+        table = compute_table(args.results, None if args.block == "study" else args.block)
+    elif args.block == "study":
         table = whole_study_table(args.results)
     else:
         results = load_block_results(args.results, args.block)
@@ -42,3 +46,23 @@ def whole_study_table(results_dir):
         raise CatposeError(f"no block results in {results_dir}")
     table = pd.concat(parts, ignore_index=True)
     return table[["Block"] + [c for c in table.columns if c != "Block"]].fillna("")
+
+
+def compute_table(results_dir, block=None):
+    """Runs, epochs trained and hours of each block (or of one), with a total row."""
+    import pandas as pd
+
+    from catpose_lib.engine.experiments import BLOCKS
+    from catpose_lib.engine.results import compute_frame, load_block_results, with_hours
+    from catpose_lib.errors import CatposeError
+
+    parts = []
+    for name in ([block] if block else ("baseline", *BLOCKS)):
+        results = load_block_results(results_dir, name)
+        if results:
+            parts.append(compute_frame(results).assign(Block=name))
+    if not parts:
+        raise CatposeError(f"no block results in {results_dir}")
+    table = pd.concat(parts, ignore_index=True)
+    table.loc[len(table)] = dict(Block="total", **table[["runs", "epochs", "seconds"]].sum())
+    return with_hours(table)[["Block", "runs", "epochs", "hours", "s_per_epoch"]]

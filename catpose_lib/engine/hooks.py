@@ -82,7 +82,8 @@ def block_progress(runs_after: int, run_seconds=None):
 @HOOKS.register_module(force=True)
 class StudyHistoryHook(Hook):
     """Append one record per validation to ``work_dir/history.jsonl`` (atomically rewritten):
-    epoch, AP, AP50, AP75, AR, mean train loss, lr, seconds and samples/s of the epoch.
+    epoch, AP, AP50, AP75, AR, mean train loss, lr, seconds and samples/s of the epoch's
+    training, seconds of its validation.
 
     On resume, records after the resumed epoch (from a killed run) are dropped.  ``label``
     prefixes a one-line progress message per validation (printed when ``verbose``): epoch,
@@ -109,6 +110,9 @@ class StudyHistoryHook(Hook):
 
     def before_train_epoch(self, runner):
         self._reset_epoch()
+
+    def before_val_epoch(self, runner):
+        self.val_start = time.perf_counter()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self.loss_sum += _loss_value(outputs)
@@ -156,6 +160,7 @@ class StudyHistoryHook(Hook):
             lr=getattr(self, 'train_lr', None),  # at the epoch's last training iteration
             train_seconds=round(seconds, 3),
             samples_per_s=round(self.samples / seconds, 3) if seconds > 0 and self.samples else None,
+            val_seconds=round(time.perf_counter() - self.val_start, 3) if hasattr(self, 'val_start') else None,
         )
         history = [h for h in read_history(runner.work_dir) if h['epoch'] < record['epoch']]
         history.append(record)

@@ -153,3 +153,28 @@ def study_table(results: list):
                 marks.append("")
         table["vs best"] = marks
     return table
+
+
+def compute_seconds(result: dict) -> float:
+    """Seconds a run cost, over every segment of a resumed run: the sum of its epochs'
+    training and validation seconds (history), or, in a history without validation times,
+    the result's wall time (its last segment only, when it was resumed)."""
+    history = result.get("history") or []
+    if history and all(h.get("val_seconds") is not None for h in history):
+        return sum((h.get("train_seconds") or 0) + h["val_seconds"] for h in history)
+    return max(result.get("wall_seconds") or 0, sum(h.get("train_seconds") or 0 for h in history))
+
+
+def compute_frame(results: list):
+    """The compute of some runs: runs, epochs trained, seconds (:func:`compute_seconds`)."""
+    import pandas as pd
+
+    epochs = sum(len(r.get("history") or []) for r in results)
+    seconds = sum(compute_seconds(r) for r in results)
+    return pd.DataFrame([dict(runs=len(results), epochs=epochs, seconds=seconds)])
+
+
+def with_hours(frame):
+    """``compute_frame``'s seconds as hours and seconds per epoch, rounded for a table."""
+    return frame.assign(hours=(frame["seconds"] / 3600).round(2),
+                        s_per_epoch=(frame["seconds"] / frame["epochs"].where(frame["epochs"] > 0)).round(1))

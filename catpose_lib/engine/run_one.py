@@ -207,7 +207,7 @@ def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
         where = f", {req.progress}" if req.progress else ""
         print(f"[{exp.block} {name}{where}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
               f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget}{extra})", flush=True)
-    status, message = _train(cfg, device)
+    status, message = _train(_without_start(cfg) if resumed else cfg, device)
     history = _read_history(work_dir)
     result.update(summarise_history(history))
     result.update(status=status, message=message, history=history, ended=now_iso(),
@@ -243,6 +243,17 @@ def write_config(path, cfg) -> None:
     from catpose_lib.data.layout import atomic_write_text
 
     atomic_write_text(path, f"# resolved config of this run (run key in the result JSON beside it)\n{cfg.pretty_text}")
+
+
+def _without_start(cfg):
+    """The config a resumed run trains: mmengine resumes *from load_from* when both are set,
+    so the start checkpoint goes (the work dir's last checkpoint holds the weights); the
+    resolved config written beside the result keeps it."""
+    import copy
+
+    cfg = copy.deepcopy(cfg)
+    cfg.load_from = None
+    return cfg
 
 
 def _train(cfg, device):
