@@ -131,8 +131,12 @@ def main(argv=None):
     if args.json:
         from catpose_lib.engine.provenance import now_iso
 
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(dict(arms=arms, measured=now_iso()), indent=1, default=str))
+        out = Path(args.json)
+        previous = json.loads(out.read_text()) if out.exists() else {}
+        arms = json.loads(json.dumps(arms, default=str))
+        if previous.get("arms") != arms:  # a re-summary of the same runs leaves the file as it was
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(dict(arms=arms, measured=now_iso()), indent=1, default=str))
     if args.figure:
         figure(arms, args.figure)
     return 0
