@@ -15,6 +15,24 @@ QUICK = dict(resnet_depth=18, input_size=64, heatmap_size=16)
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # tests run on the CPU
 
 
+@pytest.fixture
+def kill_at_second_validation(monkeypatch):
+    """Make the second validation raise like a kill (no result, no cleanup: epoch 2's checkpoint
+    is saved, its validation never ran); call the returned function to undo it."""
+    from mmengine.runner import ValLoop
+
+    real_run, calls = ValLoop.run, []
+
+    def killed_at_second_validation(self):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_run(self)
+
+    monkeypatch.setattr(ValLoop, "run", killed_at_second_validation)
+    return lambda: monkeypatch.setattr(ValLoop, "run", real_run)
+
+
 @pytest.fixture(scope="session")
 def tiny_cats(tmp_path_factory):
     """8 train / 4 val / 4 test synthetic cats at 128 px (cats17)."""

@@ -254,30 +254,18 @@ def test_killed_run_resumes_to_the_same_epochs(tiny_cats, tmp_path):
 
 
 def test_run_killed_before_its_last_validation_resumes_with_that_validation(tiny_cats, tmp_path,
-                                                                            monkeypatch):
+                                                                            kill_at_second_validation):
     """Deterministic form of the kill window: epoch 2's checkpoint is saved, its validation
     never ran.  The rerun resumes at epoch 2 = max_epochs, trains nothing, validates epoch 2
     (with the CheckpointHook ready, so best-checkpoint saving works) and keeps epoch 2's loss."""
-    from mmengine.runner import ValLoop
-
     from catpose_lib.engine.hooks import read_history
 
-    real_run = ValLoop.run
-    calls = []
-
-    def killed_at_second_validation(self):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # like a kill: no result, no cleanup
-        return real_run(self)
-
-    monkeypatch.setattr(ValLoop, "run", killed_at_second_validation)
     with pytest.raises(KeyboardInterrupt):
         _run(tiny_cats, tmp_path, experiments=[10])
     (work_dir,) = (tmp_path / "lr_batch" / "runs").iterdir()
     assert (work_dir / "last_checkpoint").read_text().strip().endswith("epoch_2.pth")
     assert [h["epoch"] for h in read_history(work_dir)] == [1]
-    monkeypatch.setattr(ValLoop, "run", real_run)
+    kill_at_second_validation()  # undone
     (r,) = _run(tiny_cats, tmp_path, experiments=[10])
     assert r["status"] == "finished" and r["resumed"] is True, r.get("message")
     assert [h["epoch"] for h in r["history"]] == [1, 2]

@@ -224,28 +224,17 @@ def test_backbones_as_papermill_string_are_split_and_checked_before_any_work(tmp
 
 
 def test_run_from_a_start_checkpoint_resumes_from_its_own_checkpoint(pretrained, tiny_animals, tmp_path,
-                                                                     monkeypatch):
+                                                                     kill_at_second_validation):
     """mmengine resumes *from load_from* when both are set: a killed run from a start checkpoint
     must resume from its work dir's last checkpoint (it failed with KeyError 'epoch')."""
-    from mmengine.runner import ValLoop
-
     from catpose_lib.engine.sweep import run_baseline
 
     r0, _ = pretrained
     kw = dict(budget="smoke", device="cpu", common_overrides=QUICK, num_workers=0, verbose=False,
               init=r0["start_checkpoint"]["path"])
-    real_run, calls = ValLoop.run, []
-
-    def killed_at_second_validation(self):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # like a kill: no result, no cleanup
-        return real_run(self)
-
-    monkeypatch.setattr(ValLoop, "run", killed_at_second_validation)
     with pytest.raises(KeyboardInterrupt):
         run_baseline(tiny_animals["cats"], tmp_path / "res", **kw)
-    monkeypatch.setattr(ValLoop, "run", real_run)
+    kill_at_second_validation()  # undone
     (r,) = run_baseline(tiny_animals["cats"], tmp_path / "res", **kw)
     assert r["status"] == "finished" and r["resumed"] is True, r.get("message")
     assert [h["epoch"] for h in r["history"]] == [1, 2] and r["init"]["sha256"] == r0["start_checkpoint"]["sha256"]

@@ -29,40 +29,37 @@ def run(args):
     return 0
 
 
-def whole_study_table(results_dir):
-    """The baseline and every block with results, in study order, one table with a Block column."""
+def _per_block(results_dir, frame_of, blocks=None):
+    """``frame_of(results)`` of the baseline and every block with results (or of ``blocks``),
+    in study order, one frame with a Block column first."""
     import pandas as pd
 
     from catpose_lib.engine.experiments import BLOCKS
-    from catpose_lib.engine.results import load_block_results, study_table
+    from catpose_lib.engine.results import load_block_results
     from catpose_lib.errors import CatposeError
 
     parts = []
-    for block in ("baseline", *BLOCKS):
+    for block in blocks or ("baseline", *BLOCKS):
         results = load_block_results(results_dir, block)
         if results:
-            parts.append(study_table(results).assign(Block=block))
+            parts.append(frame_of(results).assign(Block=block))
     if not parts:
         raise CatposeError(f"no block results in {results_dir}")
     table = pd.concat(parts, ignore_index=True)
-    return table[["Block"] + [c for c in table.columns if c != "Block"]].fillna("")
+    return table[["Block"] + [c for c in table.columns if c != "Block"]]
+
+
+def whole_study_table(results_dir):
+    """The baseline and every block with results, in study order, one table with a Block column."""
+    from catpose_lib.engine.results import study_table
+
+    return _per_block(results_dir, study_table).fillna("")
 
 
 def compute_table(results_dir, block=None):
     """Runs, epochs trained and hours of each block (or of one), with a total row."""
-    import pandas as pd
+    from catpose_lib.engine.results import compute_frame, with_hours
 
-    from catpose_lib.engine.experiments import BLOCKS
-    from catpose_lib.engine.results import compute_frame, load_block_results, with_hours
-    from catpose_lib.errors import CatposeError
-
-    parts = []
-    for name in ([block] if block else ("baseline", *BLOCKS)):
-        results = load_block_results(results_dir, name)
-        if results:
-            parts.append(compute_frame(results).assign(Block=name))
-    if not parts:
-        raise CatposeError(f"no block results in {results_dir}")
-    table = pd.concat(parts, ignore_index=True)
+    table = _per_block(results_dir, compute_frame, [block] if block else None)
     table.loc[len(table)] = dict(Block="total", **table[["runs", "epochs", "seconds"]].sum())
     return with_hours(table)[["Block", "runs", "epochs", "hours", "s_per_epoch"]]
