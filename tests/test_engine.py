@@ -314,6 +314,48 @@ def test_predict_writes_coco_results_for_test_boxes(tiny_cats, trained_run, tmp_
         assert len(r["keypoints"]) == 17 * 3 and r["score"] >= 0
 
 
+def test_predictions_follow_the_keypoint_order_of_the_test_file(tiny_cats, trained_run, tmp_path):
+    """A test file whose category lists the keypoints in another order (a blind Animal-Pose
+    test set lists them in the raw order) gets each prediction in that order, by name."""
+    from catpose_lib.engine.predict import build_model, predict_boxes
+    from catpose_lib.errors import DataError
+
+    model = build_model(trained_run)
+    info = json.loads((tiny_cats / "annotations" / "test_info.json").read_text())
+    names = info["categories"][0]["keypoints"]
+    assert len(names) == 17
+    own = predict_boxes(model, tiny_cats / "annotations" / "test_info.json")
+    info["categories"][0]["keypoints"] = names[::-1]
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "test_info.json").write_text(json.dumps(info))
+    (tmp_path / "images").symlink_to(tiny_cats / "images")
+    flipped = predict_boxes(model, tmp_path / "annotations" / "test_info.json")
+    assert len(flipped) == len(own)
+    for a, b in zip(own, flipped):
+        triples = [a["keypoints"][3 * k:3 * k + 3] for k in range(17)]
+        assert b["keypoints"] == [v for t in triples[::-1] for v in t] and b["score"] == pytest.approx(a["score"])
+    info["categories"][0]["keypoints"] = names[:-1] + ["tail_tip"]
+    (tmp_path / "annotations" / "test_info.json").write_text(json.dumps(info))
+    with pytest.raises(DataError, match=r"test_info.json.*categories\[0\].*unknown: \['tail_tip'\]"):
+        predict_boxes(model, tmp_path / "annotations" / "test_info.json")
+
+
+def test_raw_animalpose_names_map_onto_the_animalpose20_outputs():
+    from catpose_lib.data.animalpose import RAW_TO_MMPOSE
+    from catpose_lib.engine.predict import output_order
+    from catpose_lib.schemes import load_scheme
+
+    model = [load_scheme("animalpose20")["keypoint_id2name"][k] for k in range(20)]
+    raw = ["left_eye", "right_eye", "nose", "left_ear", "right_ear", "left_front_elbow", "right_front_elbow",
+           "left_back_elbow", "right_back_elbow", "left_front_knee", "right_front_knee", "left_back_knee",
+           "right_back_knee", "left_front_paw", "right_front_paw", "left_back_paw", "right_back_paw",
+           "throat", "withers", "tailbase"]  # the order of ../shared/datasets/animalpose_cats_test
+    order = output_order(raw, model, "test_info.json")
+    assert [model[k] for k in order] == [RAW_TO_MMPOSE[n] for n in raw]
+    assert order[:3] == [0, 1, 4] and order[-1] == 6  # nose is MMPose's 5th, tailbase its 7th
+    assert output_order(model, model, "val.json") == list(range(20))
+
+
 def test_cocometric_equals_cocoeval_directly(tmp_path):
     """CocoMetric's AP equals xtcocotools' COCOeval run on the same predictions, at an AP far
     from 0 and 1: predictions are the ground truth moved by a seeded error that grows from

@@ -46,8 +46,35 @@ def instance_score(keypoint_scores, bbox_score=1.0, keypoint_score_thr=0.2) -> f
     return float(bbox_score * (keypoint_scores[valid].mean() if valid.any() else 0.0))
 
 
+def output_order(file_names, model_names, ann_file, record="categories[0]"):
+    """For each keypoint name of an annotation file's category, its index in the model's
+    output, by name (the scheme's own names, or Animal-Pose's raw ones through the importer's
+    map): results are written in the file's order, which a scorer's ground truth shares.
+    Why: a blind test set in the raw Animal-Pose order (left_eye, right_eye, nose, ...) would
+    otherwise get its keypoints in MMPose's order (L_Eye, R_Eye, L_EarBase, ...)."""
+    from catpose_lib.data.animalpose import RAW_TO_MMPOSE
+
+    pos = {n: k for k, n in enumerate(model_names)}
+    order = [pos.get(n, pos.get(RAW_TO_MMPOSE.get(n))) for n in file_names]
+    unknown = [n for n, k in zip(file_names, order) if k is None]
+    if unknown or sorted(order) != list(range(len(model_names))):
+        raise DataError(f"the category's keypoint names {list(file_names)} do not name the model's "
+                        f"{len(model_names)} keypoints {list(model_names)} once each"
+                        + (f" (unknown: {unknown})" if unknown else ""), file=ann_file, record=record)
+    return order
+
+
+def _orders(coco, model, ann_file) -> dict:
+    """category id -> output_order, for the file's categories that list keypoint names."""
+    meta = model.dataset_meta
+    names = [meta["keypoint_id2name"][k] for k in range(meta["num_keypoints"])]
+    return {c.get("id"): output_order(c["keypoints"], names, ann_file, f"categories[{i}]")
+            for i, c in enumerate(coco.get("categories") or []) if c.get("keypoints")}
+
+
 def predict_boxes(model, ann_file, image_root=None, flip_test=True, batch_size=32):
-    """Top-down inference on every box of ``ann_file``; returns COCO result records."""
+    """Top-down inference on every box of ``ann_file``; returns COCO result records, the
+    keypoints in the order of the file's category (``output_order``)."""
     import numpy as np
     from mmpose.apis import inference_topdown
 
@@ -56,6 +83,7 @@ def predict_boxes(model, ann_file, image_root=None, flip_test=True, batch_size=3
         coco = json.loads(ann_file.read_text())
     except json.JSONDecodeError as exc:
         raise DataError(f"malformed JSON ({exc})", file=ann_file) from None
+    orders = _orders(coco, model, ann_file)  # checked before any inference
     image_root = Path(image_root) if image_root else ann_file.parent.parent / "images"
     model.cfg.model.test_cfg.flip_test = flip_test
     model.test_cfg["flip_test"] = flip_test
@@ -72,8 +100,9 @@ def predict_boxes(model, ann_file, image_root=None, flip_test=True, batch_size=3
         boxes = np.array([a["bbox"] for a in anns], dtype=np.float32)
         samples = inference_topdown(model, str(image_root / img["file_name"]), boxes, bbox_format="xywh")
         for ann, sample in zip(anns, samples):
-            kpts = sample.pred_instances.keypoints[0]
-            scores = sample.pred_instances.keypoint_scores[0]
+            order = orders.get(ann.get("category_id", 1), slice(None))
+            kpts = sample.pred_instances.keypoints[0][order]
+            scores = sample.pred_instances.keypoint_scores[0][order]
             flat = np.concatenate([kpts, scores[:, None]], axis=1).reshape(-1)
             records.append(dict(image_id=img["id"], category_id=ann.get("category_id", 1),
                                 keypoints=[round(float(v), 4) for v in flat],
