@@ -444,3 +444,57 @@ def test_transfer_from_an_earlier_run(tiny_cats, trained_run, tmp_path):
     after = torch.load(r["checkpoint"], weights_only=False)["state_dict"]
     for key in ("backbone.conv1.weight", "head.final_layer.weight"):
         assert torch.allclose(donor[key], after[key], atol=1e-6), key
+
+
+def _recorded(results, block, no, seed, ap, experiment_overrides=None, base=None):
+    """A finished run's result JSON as run_one writes it (the fields tables and bases read)."""
+    from catpose_lib.engine.results import result_path, write_result
+
+    write_result(result_path(results, block, no, seed), dict(
+        no=no, seed=seed, block=block, policy=block, parameter=f"run {no}", status="finished",
+        base=base or dict(name="baseline", no=0, block="baseline", overrides={}),
+        experiment_overrides=experiment_overrides or {}, final=dict(epoch=3, AP=ap), best=dict(epoch=3, AP=ap),
+        history=[], wall_seconds=1.0, samples_per_s=1.0, peak_memory_mb=1.0, provenance=dict(device="cpu"),
+        budget="0.03", key=f"k{no}{seed}"))
+
+
+def test_a_block_winner_that_loses_to_its_base_is_not_carried_on(tmp_path):
+    """base=best is the best known recipe: augmentation's winner (0.14) lost to the baseline
+    (0.15), so block 02 starts from the baseline; epochs' winner (0.20) wins and is carried on."""
+    from catpose_lib.engine.sweep import resolve_base, study_walk
+    from catpose_lib.report.final_report import study_path
+
+    for seed in (0, 1, 2):
+        _recorded(tmp_path, "baseline", 0, seed, 0.15 + 0.001 * seed)
+    _recorded(tmp_path, "augmentation", 1, 0, 0.14, dict(half_body=True))
+    _recorded(tmp_path, "augmentation", 2, 0, 0.13, dict(shift=0.15))
+    base = resolve_base("epochs", "best", tmp_path)
+    assert base["name"] == "baseline" and base["overrides"] == {} and base["seeds"] == 3
+    assert base["best_AP"] == pytest.approx(0.151)
+    _recorded(tmp_path, "epochs", 6, 0, 0.20, dict(epochs=150), base=base)
+    base = resolve_base("lr_batch", "best", tmp_path)
+    assert base["name"] == "06 (epochs)" and base["overrides"] == {"epochs": 150} and base["best_AP"] == 0.20
+    assert [(s["block"], s["adopted"], s["recipe"]["no"], s["winner"]["no"]) for s in study_walk(tmp_path)] == [
+        ("baseline", True, 0, 0), ("augmentation", False, 0, 1), ("epochs", True, 6, 6)]
+    table, candidates = study_path(tmp_path)
+    assert table["run"].tolist() == [0, 0, 6] and table["adopted"].tolist() == [True, False, True]
+    assert table["winner_mAP"].tolist() == pytest.approx([0.151, 0.14, 0.20])
+    assert [c[0] for c in candidates] == [0, 6] and len(candidates[0][1]) == 3
+
+
+@pytest.mark.parametrize("aps, beats, adopted", [((0.20, 0.21, 0.22), True, True),    # +0.06, sd 0.01
+                                                 ((0.15, 0.16, 0.17), False, True),   # +0.01 within the noise
+                                                 ((0.13, 0.14, 0.15), False, False)])  # lost: base kept
+def test_block_verdict_says_beyond_noise_and_what_the_next_block_starts_from(tmp_path, aps, beats, adopted):
+    from catpose_lib.engine.results import load_block_results
+    from catpose_lib.report.block_summary import block_verdict
+
+    for seed, ap in enumerate(aps):
+        _recorded(tmp_path, "augmentation", 1, seed, ap)
+    _recorded(tmp_path, "augmentation", 2, 0, 0.12)
+    v = block_verdict(load_block_results(tmp_path, "augmentation"), base_ap=0.15, base_sd=0.005)
+    assert v["winner"] == 1 and v["seeds"] == 3 and v["noise"] == pytest.approx(0.01)
+    assert v["beats_base"] is beats and v["adopted"] is adopted
+    assert ("does not beat" in v["text"]) is not beats
+    assert v["text"].endswith("The next block starts from run 01." if adopted else
+                              "Its winner lost to the base: the next block starts from baseline again.")

@@ -14,7 +14,9 @@ from catpose_lib.errors import CatposeError
 
 
 def resolve_base(block, base, results_dir) -> dict:
-    """``baseline``, or ``best``: the winner of the previous block (engine.results.winner).
+    """``baseline``, or ``best``: the best known recipe after the previous block
+    (:func:`study_walk`): that block's winner (engine.results.winner) when it beats the recipe
+    the block started from, else that recipe, kept.
 
     A base carries only its own experiment's knobs (and its own base's, down the study's
     path), never the protocol given to every run (budget, start checkpoint, model size): those
@@ -28,19 +30,48 @@ def resolve_base(block, base, results_dir) -> dict:
     prev = previous_block(block)
     if prev is None:
         return baseline_base()
-    results = load_block_results(results_dir, prev)
-    stats = seed_stats(results)
-    top = winner(stats)
-    if top is None:
+    step = next((s for s in study_walk(results_dir) if s["block"] == prev), None)
+    if step is None:
         raise CatposeError(
             f"base 'best' needs finished runs of the previous block '{prev}' in {results_dir}; "
             f"run that block first, or use base 'baseline'")
+    return step["recipe"]
+
+
+def _winner_recipe(block, results) -> dict:
+    """The block's winner as a base: its own knobs (its base's and its experiment's), its mean
+    and sd of best AP over its finished seeds; None when no run finished."""
+    stats = seed_stats(results)
+    top = winner(stats)
+    if top is None:
+        return None
     runs = [r for r in results if r["no"] == top and r["status"] == FINISHED]
     own = merge_overrides(runs[0]["base"]["overrides"], runs[0]["experiment_overrides"])
-    return dict(name=f"{top:02d} ({prev})", no=top, block=prev, overrides=own,
+    return dict(name=f"{top:02d} ({block})", no=top, block=block, overrides=own,
                 best_AP=float(stats.loc[top, "best_mean"]), seeds=int(stats.loc[top, "seeds"]),
                 best_sd=None if stats.loc[top, "seeds"] < 2 else float(stats.loc[top, "best_sd"]),
                 runs=[dict(seed=r["seed"], key=r["key"]) for r in runs])
+
+
+def study_walk(results_dir) -> list:
+    """The study's path of recipes: the baseline, then after each block with finished runs the
+    best known recipe.  A block's winner is adopted when its mean best AP beats the recipe the
+    block started from; otherwise that recipe is kept (a change that lost is not carried on).
+    Each step: block, recipe (the base of the next block), winner (the block's own), adopted."""
+    from catpose_lib.engine.experiments import BLOCKS
+
+    baseline = _winner_recipe("baseline", load_block_results(results_dir, "baseline"))
+    recipe = dict(baseline_base(), **({k: baseline[k] for k in ("best_AP", "seeds", "best_sd", "runs")}
+                                      if baseline else {}))
+    steps = [dict(block="baseline", recipe=recipe, winner=baseline, adopted=True)]
+    for block in BLOCKS:
+        top = _winner_recipe(block, load_block_results(results_dir, block))
+        if top is None:
+            continue
+        adopted = recipe.get("best_AP") is None or top["best_AP"] > recipe["best_AP"]
+        recipe = top if adopted else recipe
+        steps.append(dict(block=block, recipe=recipe, winner=top, adopted=adopted))
+    return steps
 
 
 def block_jobs(block, experiments=None, seeds=(0,)) -> list:

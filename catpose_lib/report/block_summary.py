@@ -39,5 +39,9 @@ def block_verdict(results: list, base_ap=None, base_sd=None) -> dict:
         text += (f" Base {base_name}: {base_ap:.4f} (difference {mean - base_ap:+.4f}, noise sd "
                  f"{noise:.4f} = the larger of the winner's and the base's; {spread}): "
                  f"{'beats' if beats else 'does not beat'} the base by more than the noise.")
+    if base_ap is not None:  # base=best carries on the best known recipe (engine.sweep.study_walk)
+        verdict["adopted"] = mean > base_ap
+        text += (f" The next block starts from run {top:02d}." if verdict["adopted"] else
+                 f" Its winner lost to the base: the next block starts from {base_name} again.")
     verdict["text"] = text
     return verdict

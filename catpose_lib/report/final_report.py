@@ -6,39 +6,36 @@ import time
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
-from catpose_lib.engine.experiments import BLOCK_NUMBERS, BLOCKS
-from catpose_lib.engine.results import FINISHED, load_block_results, seed_stats, winner
+from catpose_lib.engine.experiments import BLOCK_NUMBERS
+from catpose_lib.engine.results import FINISHED, load_block_results
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.engine.sweep import run_baseline
 
 
-def _best_of(results):
-    """(no, finished runs, mean best AP) of the winner (engine.results.winner), or None."""
-    stats = seed_stats(results)
-    top = winner(stats)
-    if top is None:
-        return None
-    runs = [r for r in results if r["no"] == top and r["status"] == FINISHED and r.get("best")]
-    return top, runs, float(stats.loc[top, "best_mean"])
-
-
-def study_path(results_dir, baseline_results):
-    """One row per step: the baseline, then the best run of each block that has results."""
+def study_path(results_dir, baseline_results=None):
+    """One row per step of the study's path (engine.sweep.study_walk): the baseline, then
+    after each block with results the recipe carried on (its winner when adopted, else the
+    recipe kept), with the block's own winner beside it.  Candidates for the final model:
+    (no, finished runs, mean best AP) of each recipe on the path."""
     import pandas as pd
 
+    from catpose_lib.engine.sweep import study_walk
+
     rows, candidates = [], []
-    base = _best_of(baseline_results)
-    if base:
-        rows.append(dict(step="baseline", run=0, parameter="baseline", mAP=base[2],
-                         best_epoch=base[1][0]["best"]["epoch"], seeds=len(base[1])))
-        candidates.append(base)
-    for block in BLOCKS:
-        best = _best_of(load_block_results(results_dir, block))
-        if best:
-            no, runs, mean = best
-            rows.append(dict(step=f"{BLOCK_NUMBERS[block]} {block}", run=no, parameter=runs[0]["parameter"],
-                             mAP=mean, best_epoch=runs[0]["best"]["epoch"], seeds=len(runs)))
-            candidates.append(best)
+    by_block = {"baseline": baseline_results} if baseline_results else {}
+    for step in study_walk(results_dir):
+        recipe, top = step["recipe"], step["winner"]
+        if recipe.get("best_AP") is None:
+            continue
+        block = recipe["block"]
+        results = by_block.setdefault(block, load_block_results(results_dir, block))
+        runs = [r for r in results if r["no"] == recipe["no"] and r["status"] == FINISHED and r.get("best")]
+        label = "baseline" if step["block"] == "baseline" else f"{BLOCK_NUMBERS[step['block']]} {step['block']}"
+        rows.append(dict(step=label, run=recipe["no"], parameter=runs[0]["parameter"], mAP=recipe["best_AP"],
+                         best_epoch=runs[0]["best"]["epoch"], seeds=len(runs),
+                         winner=top["no"], winner_mAP=top["best_AP"], adopted=step["adopted"]))
+        if recipe["no"] not in [c[0] for c in candidates]:
+            candidates.append((recipe["no"], runs, recipe["best_AP"]))
     table = pd.DataFrame(rows)
     if not table.empty:
         table["vs baseline"] = table["mAP"] - table["mAP"].iloc[0]
@@ -50,10 +47,14 @@ def _path_figure(table, out):
 
     fig = figure(max(5, 1.2 * len(table) + 2), 3.8)
     ax = fig.subplots()
-    ax.plot(range(len(table)), table["mAP"], marker="o")
-    for i, (ap, run) in enumerate(zip(table["mAP"], table["run"])):
-        ax.annotate(f"{ap:.3f}\n(run {run:02d})", (i, ap), textcoords="offset points", xytext=(0, 6),
-                    ha="center", fontsize=8)
+    ax.plot(range(len(table)), table["mAP"], marker="o", label="recipe carried on")
+    lost = table[~table["adopted"]]
+    if not lost.empty:  # a block whose winner lost to the recipe it started from
+        ax.scatter(lost.index, lost["winner_mAP"], marker="x", color="grey", label="block winner, not adopted")
+        ax.legend(fontsize=8, loc="lower right")
+    for i, (ap, run, adopted) in enumerate(zip(table["mAP"], table["run"], table["adopted"])):
+        ax.annotate(f"{ap:.3f}\n(run {run:02d}{'' if adopted else ', kept'})", (i, ap), textcoords="offset points",
+                    xytext=(0, 6), ha="center", fontsize=8)
     ax.set_xticks(range(len(table)), table["step"], rotation=20, fontsize=8)
     ax.set_ylabel("best val mAP")
     ax.set_ylim(0, max(0.05, float(table["mAP"].max()) * 1.3))
