@@ -50,3 +50,20 @@ def test_compute_table_sums_each_blocks_epochs_and_hours(tmp_path):
     assert runs == len(jsons) and epochs == sum(len(j["history"]) for j in jsons)
     assert hours == round(seconds / 3600, 2) and s_per_epoch == round(seconds / epochs, 1)
     assert rows["total"][:2] == [rows["baseline"][0] + runs, rows["baseline"][1] + epochs]
+
+
+def test_readme_tables_are_what_the_committed_results_say(tmp_path):
+    script = [sys.executable, str(REPO / "scripts" / "readme_tables.py")]
+    readme = (REPO / "README.md").read_text()
+    assert "<!-- table: study --results results/real_cats -->" in readme
+    fresh = subprocess.run(script + ["--check"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert fresh.returncode == 0, fresh.stderr
+    stale = tmp_path / "README.md"
+    stale.write_text("# x\n<!-- table: study --results results/demo -->\n| old |\n<!-- end table -->\ntail\n")
+    out = subprocess.run(script + ["--readme", str(stale), "--check"], cwd=REPO, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 1 and "'study --results results/demo' is stale" in out.stderr
+    subprocess.run(script + ["--readme", str(stale)], cwd=REPO, check=True, timeout=300)
+    text = stale.read_text()
+    assert "| old |" not in text and "| lr_batch " in text and text.endswith("<!-- end table -->\ntail\n")
+    assert subprocess.run(script + ["--readme", str(stale), "--check"], cwd=REPO, timeout=300).returncode == 0
