@@ -1,6 +1,7 @@
 """Check on the real cats that predictions follow a test file's keypoint order: the val split written
-in the raw Animal-Pose order (as the blind test set is) scores the same OKS AP as in MMPose's order,
-and MMPose-order predictions scored against it (the behaviour before the fix) score ~0.
+in the blind test set's keypoint order (the raw Animal-Pose order of its test_info.json) scores the
+same OKS AP as in MMPose's order, and MMPose-order predictions scored against it (the behaviour
+before the fix) score ~0.
 
     .venv/bin/python scripts/check_keypoint_order.py ~/.cache/catpose/study/results/baseline/00_s0.json
 """
@@ -8,44 +9,51 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+
 import numpy as np
-from catpose_lib.data.animalpose import RAW_TO_MMPOSE
-from catpose_lib.engine.predict import build_model, predict_boxes
 from xtcocotools.coco import COCO
 from xtcocotools.cocoeval import COCOeval
 
-root = Path.home() / ".cache/catpose/data/animalpose_cats"
-val = json.loads((root / "annotations/val.json").read_text())
-mm = val["categories"][0]["keypoints"]
-raw = ["left_eye", "right_eye", "nose", "left_ear", "right_ear", "left_front_elbow", "right_front_elbow",
-       "left_back_elbow", "right_back_elbow", "left_front_knee", "right_front_knee", "left_back_knee",
-       "right_back_knee", "left_front_paw", "right_front_paw", "left_back_paw", "right_back_paw",
-       "throat", "withers", "tailbase"]
-idx = [mm.index(RAW_TO_MMPOSE[n]) for n in raw]
-rawval = json.loads(json.dumps(val))
-rawval["categories"][0]["keypoints"] = raw
-rawval["categories"][0].pop("skeleton", None)
-for a in rawval["annotations"]:
-    k = np.array(a["keypoints"]).reshape(-1, 3)[idx]
-    a["keypoints"] = k.reshape(-1).tolist()
-out = Path(tempfile.mkdtemp(prefix="catpose-order-"))
-(out / "annotations").mkdir()
-(out / "annotations/val_raw.json").write_text(json.dumps(rawval))
-if not (out / "images").exists():
+from catpose_lib.engine.predict import build_model, output_order, predict_boxes
+
+REPO = Path(__file__).resolve().parents[1]
+BLIND = REPO.parent / "shared" / "datasets" / "animalpose_cats_test" / "annotations" / "test_info.json"
+
+
+def ap(gt_file, preds, sigmas) -> float:
+    gt = COCO(str(gt_file))
+    e = COCOeval(gt, gt.loadRes(preds), "keypoints", sigmas=sigmas, use_area=True)
+    e.params.useSegm = None
+    e.evaluate()
+    e.accumulate()
+    e.summarize()
+    return e.stats[0]
+
+
+def main(run_json) -> None:
+    result = json.loads(Path(run_json).read_text())
+    root = Path(result["data_root"])
+    val = json.loads((root / "annotations" / "val.json").read_text())
+    blind_names = json.loads(BLIND.read_text())["categories"][0]["keypoints"]
+    idx = output_order(blind_names, val["categories"][0]["keypoints"], BLIND)  # val's index of each name
+    reordered = dict(val, categories=[dict(val["categories"][0], keypoints=blind_names, skeleton=[])])
+    reordered["annotations"] = [dict(a, keypoints=np.array(a["keypoints"]).reshape(-1, 3)[idx].reshape(-1).tolist())
+                                for a in val["annotations"]]
+    out = Path(tempfile.mkdtemp(prefix="catpose-order-"))
+    (out / "annotations").mkdir()
+    (out / "annotations" / "val_blind_order.json").write_text(json.dumps(reordered))
     (out / "images").symlink_to(root / "images")
-r = json.loads(Path(sys.argv[1]).read_text())
-model = build_model(r)
-sig_mm = np.array(model.dataset_meta["sigmas"])
-sig_raw = sig_mm[idx]
 
-def ap(gt_file, preds, sigmas):
-    gt = COCO(str(gt_file)); dt = gt.loadRes(preds)
-    e = COCOeval(gt, dt, "keypoints", sigmas=sigmas, use_area=True); e.params.useSegm = None
-    e.evaluate(); e.accumulate(); e.summarize(); return e.stats[0]
+    model = build_model(result)
+    sigmas = np.array(model.dataset_meta["sigmas"])
+    own = predict_boxes(model, root / "annotations" / "val.json")
+    blind_order = predict_boxes(model, out / "annotations" / "val_blind_order.json")
+    print("AP mmpose-order file", ap(root / "annotations" / "val.json", own, sigmas))
+    print("AP blind-order file, reordered", ap(out / "annotations" / "val_blind_order.json", blind_order, sigmas[idx]))
+    print("AP blind-order file, mmpose-order preds (the old behaviour)",
+          ap(out / "annotations" / "val_blind_order.json", own, sigmas[idx]))
+    print("recorded best AP", result["best"]["AP"])
 
-p_raw = predict_boxes(model, out / "annotations/val_raw.json")
-p_mm = predict_boxes(model, root / "annotations/val.json")
-print("AP mmpose-order file", ap(root / "annotations/val.json", p_mm, sig_mm))
-print("AP raw-order file, reordered", ap(out / "annotations/val_raw.json", p_raw, sig_raw))
-print("AP raw-order file, mmpose-order preds (the old behaviour)", ap(out / "annotations/val_raw.json", p_mm, sig_raw))
-print("recorded best AP", r["best"]["AP"])
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -115,6 +115,12 @@ def winner(stats):
     return int(done.sort_values(["best_mean"], ascending=False, kind="stable").index[0])
 
 
+def carried_on(winner_ap, base_ap) -> bool:
+    """base=best's rule: a block's winner becomes the next block's base when its mean best AP
+    beats the base it started from (or that base has no AP); otherwise the base is kept."""
+    return base_ap is None or winner_ap > base_ap
+
+
 def _fmt(epoch, mean, sd, seeds, approx=False) -> str:
     if seeds == 1:
         return f"{int(epoch)}: {mean:.4f}"

@@ -8,7 +8,8 @@ from catpose_lib.engine.claims import check_writable
 from catpose_lib.engine.experiments import (BASELINE, block_experiments, get_experiment,
                                             previous_block, resolve_block)
 from catpose_lib.engine.overrides import merge_overrides
-from catpose_lib.engine.results import FINISHED, RUNNING_ELSEWHERE, load_block_results, seed_stats, winner
+from catpose_lib.engine.results import (FINISHED, RUNNING_ELSEWHERE, carried_on, load_block_results, seed_stats,
+                                       winner)
 from catpose_lib.engine.run_one import RunRequest, baseline_base, execute
 from catpose_lib.errors import CatposeError
 
@@ -56,21 +57,24 @@ def _winner_recipe(block, results) -> dict:
 def study_walk(results_dir) -> list:
     """The study's path of recipes: the baseline, then after each block with finished runs the
     best known recipe.  A block's winner is adopted when its mean best AP beats the recipe the
-    block started from; otherwise that recipe is kept (a change that lost is not carried on).
-    Each step: block, recipe (the base of the next block), winner (the block's own), adopted."""
+    block started from (engine.results.carried_on); otherwise that recipe is kept (a change
+    that lost is not carried on).  Each step: block, its results, recipe (the base of the next
+    block), winner (the block's own), adopted."""
     from catpose_lib.engine.experiments import BLOCKS
 
-    baseline = _winner_recipe("baseline", load_block_results(results_dir, "baseline"))
+    results = load_block_results(results_dir, "baseline")
+    baseline = _winner_recipe("baseline", results)
     recipe = dict(baseline_base(), **({k: baseline[k] for k in ("best_AP", "seeds", "best_sd", "runs")}
                                       if baseline else {}))
-    steps = [dict(block="baseline", recipe=recipe, winner=baseline, adopted=True)]
+    steps = [dict(block="baseline", results=results, recipe=recipe, winner=baseline, adopted=True)]
     for block in BLOCKS:
-        top = _winner_recipe(block, load_block_results(results_dir, block))
+        results = load_block_results(results_dir, block)
+        top = _winner_recipe(block, results)
         if top is None:
             continue
-        adopted = recipe.get("best_AP") is None or top["best_AP"] > recipe["best_AP"]
+        adopted = carried_on(top["best_AP"], recipe.get("best_AP"))
         recipe = top if adopted else recipe
-        steps.append(dict(block=block, recipe=recipe, winner=top, adopted=adopted))
+        steps.append(dict(block=block, results=results, recipe=recipe, winner=top, adopted=adopted))
     return steps
 
 

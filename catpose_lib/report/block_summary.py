@@ -1,7 +1,7 @@
 """What a block says: the winner, and whether it beats the base by more than the noise."""
 import math
 
-from catpose_lib.engine.results import seed_stats, winner
+from catpose_lib.engine.results import carried_on, seed_stats, winner
 
 
 def block_verdict(results: list, base_ap=None, base_sd=None) -> dict:
@@ -40,7 +40,7 @@ def block_verdict(results: list, base_ap=None, base_sd=None) -> dict:
                  f"{noise:.4f} = the larger of the winner's and the base's; {spread}): "
                  f"{'beats' if beats else 'does not beat'} the base by more than the noise.")
     if base_ap is not None:  # base=best carries on the best known recipe (engine.sweep.study_walk)
-        verdict["adopted"] = mean > base_ap
+        verdict["adopted"] = carried_on(mean, base_ap)
         text += (f" The next block starts from run {top:02d}." if verdict["adopted"] else
                  f" Its winner lost to the base: the next block starts from {base_name} again.")
     verdict["text"] = text

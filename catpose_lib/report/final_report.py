@@ -7,12 +7,12 @@ from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
 from catpose_lib.engine.experiments import BLOCK_NUMBERS
-from catpose_lib.engine.results import FINISHED, load_block_results
+from catpose_lib.engine.results import FINISHED
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.engine.sweep import run_baseline
 
 
-def study_path(results_dir, baseline_results=None):
+def study_path(results_dir):
     """One row per step of the study's path (engine.sweep.study_walk): the baseline, then
     after each block with results the recipe carried on (its winner when adopted, else the
     recipe kept), with the block's own winner beside it.  Candidates for the final model:
@@ -22,14 +22,14 @@ def study_path(results_dir, baseline_results=None):
     from catpose_lib.engine.sweep import study_walk
 
     rows, candidates = [], []
-    by_block = {"baseline": baseline_results} if baseline_results else {}
-    for step in study_walk(results_dir):
+    steps = study_walk(results_dir)
+    by_block = {step["block"]: step["results"] for step in steps}
+    for step in steps:
         recipe, top = step["recipe"], step["winner"]
         if recipe.get("best_AP") is None:
             continue
-        block = recipe["block"]
-        results = by_block.setdefault(block, load_block_results(results_dir, block))
-        runs = [r for r in results if r["no"] == recipe["no"] and r["status"] == FINISHED and r.get("best")]
+        runs = [r for r in by_block[recipe["block"]]
+                if r["no"] == recipe["no"] and r["status"] == FINISHED and r.get("best")]
         label = "baseline" if step["block"] == "baseline" else f"{BLOCK_NUMBERS[step['block']]} {step['block']}"
         rows.append(dict(step=label, run=recipe["no"], parameter=runs[0]["parameter"], mAP=recipe["best_AP"],
                          best_epoch=runs[0]["best"]["epoch"], seeds=len(runs),
@@ -137,12 +137,11 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     root = resolve_data_root(data_root, **(synthetic or {}))
     results_dir, figures_dir = Path(results_dir), Path(figures_dir) / "07_final_report"
     figures_dir.mkdir(parents=True, exist_ok=True)
-    baseline_results = run_baseline(root, results_dir, seeds=seeds, budget=budget, device=device,
-                                    scheme=scheme, common_overrides=dict(overrides or {}),
-                                    num_workers=num_workers, verbose=verbose, precision=precision,
-                                    channels_last=channels_last, protocol=proto.name if proto else None,
-                                    init=init or None)
-    path_table, candidates = study_path(results_dir, baseline_results)
+    run_baseline(root, results_dir, seeds=seeds, budget=budget, device=device, scheme=scheme,
+                 common_overrides=dict(overrides or {}), num_workers=num_workers, verbose=verbose,
+                 precision=precision, channels_last=channels_last, protocol=proto.name if proto else None,
+                 init=init or None)  # the study path reads the baseline's results from results_dir
+    path_table, candidates = study_path(results_dir)
     if final == "best":
         final_runs = max(candidates, key=lambda c: c[2])[1]
     else:
