@@ -498,3 +498,24 @@ def test_block_verdict_says_beyond_noise_and_what_the_next_block_starts_from(tmp
     assert ("does not beat" in v["text"]) is not beats
     assert v["text"].endswith("The next block starts from run 01." if adopted else
                               "Its winner lost to the base: the next block starts from baseline again.")
+
+
+def test_epoch_seconds_leave_out_the_time_the_process_was_stopped():
+    """A run paused with SIGSTOP (the test suite beside the study) must not count its pause as
+    compute: the history's seconds come from engine.clock."""
+    script = ("import time\n"
+              "from catpose_lib.engine.clock import RunningClock\n"
+              "clock = RunningClock(tick=0.1, gap=1.0)\n"
+              "c0, w0 = clock(), time.monotonic()\n"
+              "print('ready', flush=True)\n"
+              "while time.monotonic() - w0 < 6:\n    time.sleep(0.05)\n"
+              "print(round(clock() - c0, 2), round(time.monotonic() - w0, 2), flush=True)\n")
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    os.kill(child.pid, signal.SIGSTOP)
+    time.sleep(3)
+    os.kill(child.pid, signal.SIGCONT)
+    running, wall = map(float, child.stdout.readline().split())
+    assert child.wait(timeout=60) == 0
+    assert wall >= 6 and 2.3 <= running <= 3.7, (running, wall)  # 6 s, 3 of them stopped
