@@ -51,8 +51,8 @@ def shared_cats():
     return src
 
 
-def fake_claim(path, fingerprint="f" * 16, host="node-7", age=0.0, data_root="/elsewhere/cats"):
+def fake_claim(path, fingerprint="f" * 16, host="node-7", age=0.0, data_root="/elsewhere/cats", pid=12345):
     """A run claim held by another worker (another host; its heartbeat ``age`` seconds old)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(token="other", host=host, pid=12345, heartbeat=time.time() - age,
+    path.write_text(json.dumps(dict(token="other", host=host, pid=pid, heartbeat=time.time() - age,
                                     data_root=data_root, data_fingerprint=fingerprint)))

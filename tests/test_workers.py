@@ -242,16 +242,15 @@ def test_a_job_array_task_does_not_wait(tiny_cats, tmp_path, monkeypatch):
 def test_a_killed_worker_not_yet_reaped_is_dead(tmp_path):
     """A worker SIGKILLed on this host stays a zombie until its parent waits for it: its claim
     must not be live (the survivors waited out the whole lease for it)."""
-    from catpose_lib.engine.claims import is_live, read_claim
+    from catpose_lib.engine.claims import is_live, process_state, read_claim
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     deadline = time.time() + 30
-    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+    while process_state(child.pid) != "Z":
         assert time.time() < deadline
         time.sleep(0.05)
     claim = tmp_path / "run.claim"
-    _fake_claim(claim, host=socket.gethostname())
-    claim.write_text(claim.read_text().replace('"pid": 12345', f'"pid": {child.pid}'))
+    _fake_claim(claim, host=socket.gethostname(), pid=child.pid)
     assert read_claim(claim)["pid"] == child.pid
     assert not is_live(read_claim(claim))
     child.wait()

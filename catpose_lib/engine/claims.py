@@ -62,10 +62,15 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:  # a killed worker that its parent has not reaped yet (a zombie) is dead too
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return process_state(pid) != "Z"  # a killed worker that its parent has not reaped yet (a zombie) is dead too
+
+
+def process_state(pid: int):
+    """A process's state letter from /proc (R, S, T, Z...), None where /proc cannot tell."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
-        return True
+        return None
 
 
 def is_live(claim, now=None, lease=None) -> bool:

@@ -18,22 +18,23 @@ class RunningClock:
         self._last = time.monotonic()
         threading.Thread(target=self._ticks, name="catpose-running-clock", daemon=True).start()
 
+    def _stop_in(self, since_tick: float) -> float:
+        """The stop inside ``since_tick`` seconds since the last tick (0 when it is no stop)."""
+        return since_tick - self.tick if since_tick > self.gap else 0.0
+
     def _ticks(self):
         while True:
             time.sleep(self.tick)
             now = time.monotonic()
             with self._lock:
-                if now - self._last > self.gap:
-                    self.stopped += now - self._last - self.tick
+                self.stopped += self._stop_in(now - self._last)
                 self._last = now
 
     def __call__(self) -> float:
         """Seconds on a monotonic clock, less the stops seen so far (differences are run time)."""
         now = time.monotonic()
-        with self._lock:
-            pending = now - self._last  # a stop that has just ended, before the thread's next tick
-            stopped = self.stopped + (pending - self.tick if pending > self.gap else 0.0)
-        return now - stopped
+        with self._lock:  # and a stop that has just ended, before the thread's next tick
+            return now - self.stopped - self._stop_in(now - self._last)
 
 
 _CLOCK = None
