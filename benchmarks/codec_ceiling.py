@@ -16,8 +16,6 @@ Measured on the demo's 48 val cats (easy, 160 px, seed 0), 2026-11-30:
   128 / 32         2.0    MSRA                  0.918
 """
 import argparse
-import contextlib
-import io
 import json
 import sys
 from pathlib import Path
@@ -30,9 +28,8 @@ sys.path.insert(0, str(REPO))
 
 def ceiling(root, input_size, heatmap_size, sigma, unbiased=False, blur=3) -> float:
     from mmpose.codecs import MSRAHeatmap
-    from xtcocotools.coco import COCO
-    from xtcocotools.cocoeval import COCOeval
 
+    from catpose_lib.report.keypoint_eval import oks_ap
     from catpose_lib.schemes.cats17 import dataset_info
 
     extra = dict(unbiased=True, blur_kernel_size=blur) if unbiased else {}
@@ -48,13 +45,7 @@ def ceiling(root, input_size, heatmap_size, sigma, unbiased=False, blur=3) -> fl
         decoded = (codec.decode(heatmaps)[0][0] - input_size / 2) / input_size * scale + centre
         dets.append(dict(image_id=a["image_id"], category_id=1, score=1.0,
                          keypoints=np.concatenate([decoded, np.ones((len(kp), 1))], 1).ravel().tolist()))
-    with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO(str(ann_file))
-        ev = COCOeval(gt, gt.loadRes(dets), "keypoints", sigmas=np.array(dataset_info["sigmas"]), use_area=True)
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return float(ev.stats[0])
+    return oks_ap(ann_file, dets, dataset_info["sigmas"])
 
 
 def main(argv=None):

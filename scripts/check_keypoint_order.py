@@ -11,23 +11,12 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from xtcocotools.coco import COCO
-from xtcocotools.cocoeval import COCOeval
 
 from catpose_lib.engine.predict import build_model, output_order, predict_boxes
+from catpose_lib.report.keypoint_eval import oks_ap as ap
 
 REPO = Path(__file__).resolve().parents[1]
 BLIND = REPO.parent / "shared" / "datasets" / "animalpose_cats_test" / "annotations" / "test_info.json"
-
-
-def ap(gt_file, preds, sigmas) -> float:
-    gt = COCO(str(gt_file))
-    e = COCOeval(gt, gt.loadRes(preds), "keypoints", sigmas=sigmas, use_area=True)
-    e.params.useSegm = None
-    e.evaluate()
-    e.accumulate()
-    e.summarize()
-    return e.stats[0]
 
 
 def main(run_json) -> None:

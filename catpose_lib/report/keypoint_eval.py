@@ -59,3 +59,21 @@ def per_keypoint_error(gt_coco: dict, records: list, names: list, pck_threshold=
         rows.append({"keypoint": name, "labelled": n, "mean_norm_error": float(err),
                      f"PCK@{pck_threshold:g}": float(pck[j]) if n else float("nan")})
     return pd.DataFrame(rows).set_index("keypoint")
+
+
+def oks_ap(ann_file, predictions, sigmas) -> float:
+    """COCO OKS AP of ``predictions`` (COCO keypoint results) on ``ann_file``: xtcocotools'
+    COCOeval with its printout silenced."""
+    import contextlib
+    import io
+
+    from xtcocotools.coco import COCO
+    from xtcocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO(str(ann_file))
+        ev = COCOeval(gt, gt.loadRes(predictions), "keypoints", sigmas=np.asarray(sigmas), use_area=True)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return float(ev.stats[0])
