@@ -10,11 +10,18 @@ where they take minutes instead of hours.
   4. results (JSONs, histories, logs; no checkpoints) in results.tar.gz, a summary in
      gpu_check.json, everything under --out.
 
+--start PREFIX skips 1 and 3: the proof runs from a start checkpoint packed here
+(scripts/pack_checkpoint.py), e.g. the study's own cross-species start, so its arms measure
+what the full budget changes against the study's `cpu` protocol; --deadline stops unfinished
+runs in time for the results to come back (their per-epoch history still does).
+
 --dry runs the same steps on the CPU on a tiny subset with a small model (tested by pytest).
 """
 import argparse
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -72,6 +79,35 @@ def wait(proc, name, log):
     return rc
 
 
+def wait_until(proc, name, log, deadline):
+    """wait() with a deadline (seconds since the start): the process group is stopped then."""
+    try:
+        return wait(proc, name, log) if deadline is None else _wait_for(proc, name, log, deadline)
+    except subprocess.TimeoutExpired:
+        say(f"{name}: deadline {deadline:.0f} s reached, stopping its unfinished runs")
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        return None
+
+
+def _wait_for(proc, name, log, deadline):
+    proc.wait(max(1.0, deadline - (time.time() - T0)))
+    return wait(proc, name, log)
+
+
+def partial_curves(folder) -> dict:
+    """(epoch, AP) of every run under folder so far, finished or not (history.jsonl)."""
+    curves = {}
+    for h in sorted(Path(folder).glob("*/baseline/runs/*/history.jsonl")):
+        rows = [json.loads(line) for line in h.read_text().splitlines() if line.strip()]
+        curves[f"{h.parents[3].name}/{h.parent.name}"] = [(r["epoch"], r.get("AP")) for r in rows]
+    return curves
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--others", required=True, help="other animals, course layout (one category)")
@@ -85,7 +121,17 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=7, help="dataloader workers per pretraining")
     p.add_argument("--proof-jobs", type=int, default=2)
     p.add_argument("--proof-workers", type=int, default=4)
+    p.add_argument("--start", default=None, metavar="PREFIX",
+                   help="packed start checkpoint: no pretraining, the proof runs from it")
+    p.add_argument("--deadline", type=float, default=None, metavar="S",
+                   help="stop the proof's unfinished runs this many seconds after the start")
+    p.add_argument("--deadline-at", type=float, default=None, metavar="EPOCH",
+                   help="the same as a wall-clock time (seconds since 1970)")
     args = p.parse_args(argv)
+    if args.deadline_at is not None:
+        args.deadline = min(args.deadline or float("inf"), args.deadline_at - T0)
+    if args.start:
+        return from_start(args)
 
     from pack_checkpoint import pack, unpack
 
@@ -163,6 +209,64 @@ def main(argv=None):
     if report.get("transfer"):
         for name, a in report["transfer"]["arms"].items():
             print(f"{name}: final {a['final_mean']:.4f} +- {a['final_std']:.4f}, best {a['best_mean']:.4f}", flush=True)
+    return report
+
+
+def from_start(args):
+    """The proof's arms from a packed start, and what the transport did to its zero-shot AP."""
+    from pack_checkpoint import unpack
+
+    from catpose_lib.engine.pretrain import evaluate_checkpoint
+    from catpose_lib.engine.provenance import now_iso, provenance
+
+    import torch
+
+    out, work = Path(args.out), Path(args.work)
+    out.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    device = "cpu" if args.dry else "cuda"
+    cats, sets = Path(args.cats), []
+    if args.dry:  # the start's own backbone, at 64 px for one epoch on a few images
+        cats, sets = subset(cats, work / "cats_tiny", 12, 6), [
+            x for k in ("input_size=64", "heatmap_size=16", "epochs=1") for x in ("--set", k)]
+        args.seeds, args.proof_jobs, args.proof_workers = "0", 1, 0
+    start = unpack(args.start, work / "start.pth")
+    meta = torch.load(start, map_location="cpu", weights_only=True)["meta"]
+    report = dict(dry=args.dry, device=device, start=dict(prefix=args.start, meta=meta), started=now_iso())
+    report["start"]["zero_shot_after_transport"] = evaluate_checkpoint(start, cats, meta.get("overrides"),
+                                                                       device=device)
+    say(f"start: zero-shot cats val AP {report['start']['zero_shot_after_transport']['AP']:.4f} after transport")
+    # the arms build the start's own architecture (its knobs, e.g. backbone), then any dry knobs
+    sets = [x for k, v in (meta.get("overrides") or {}).items() for x in ("--set", f"{k}={v}")] + sets
+    arms = args.arm or ["baseline_full:init:"]
+    log = work / "pretrain_transfer.log"
+    cmd = [sys.executable, "benchmarks/pretrain_transfer.py", "--data", cats, "--init", start,
+           "--results", work / "transfer", "--seeds", args.seeds, *[x for a in arms for x in ("--arm", a)],
+           "--jobs", args.proof_jobs, "--workers", args.proof_workers, "--device", device, *sets,
+           "--json", work / "pretrain_transfer.json"]
+    say("start: " + " ".join(str(c) for c in cmd[1:]))
+    proc = subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    rc = wait_until(proc, "pretrain_transfer", log, args.deadline)
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from pretrain_transfer import summarise
+
+    report.update(proof_exit=rc, transfer=dict(arms=summarise(work / "transfer")),
+                  curves=partial_curves(work / "transfer"))
+    report.update(seconds=round(time.time() - T0, 1), ended=now_iso(), provenance=provenance(device))
+    (out / "gpu_check.json").write_text(json.dumps(report, indent=1, default=str))
+    with tarfile.open(out / "results.tar.gz", "w:gz") as tar:
+        for f in sorted(work.rglob("*")):
+            if f.is_file() and f.suffix in (".json", ".jsonl", ".log", ".py") and "cats_tiny" not in str(f) \
+                    and "/vis_data/" not in str(f):
+                tar.add(f, arcname=str(f.relative_to(work)))
+    say(f"wrote {out} ({report['seconds']} s)")
+    for name, a in report["transfer"]["arms"].items():
+        print(f"{name}: final {a['final_mean']:.4f} +- {a['final_std']:.4f}, best {a['best_mean']:.4f} "
+              f"+- {a['best_std']:.4f}, seeds {a['seeds']}, {a['epochs']} epochs, "
+              f"{a['seconds_per_epoch']} s/epoch", flush=True)
+    for run, curve in report["curves"].items():
+        print(run, "AP by epoch:", " ".join(f"{e}:{ap:.3f}" for e, ap in curve if ap is not None), flush=True)
     return report
 
 

@@ -11,15 +11,20 @@
 #   bash scripts/gpu_check.sh            # on the GPU machine (carry: .gpu)
 #   bash scripts/gpu_check.sh --dry      # the same steps on this CPU at a tiny size (tested;
 #                                        # GPU_OTHERS / GPU_CATS name course-layout roots)
+#   bash scripts/gpu_check.sh --start .gpu/start/pretrain_resnet50 --arm NAME:init:KNOBS ... --deadline S
+#                                        # no pretraining: the proof arms at full budget from a
+#                                        # start packed here (carry .gpu/start and the cats only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT:-results/gpu}"
+# GPU_DEADLINE_AT (epoch seconds): --start's unfinished runs stop then, whatever the install took
+if [[ -n "${GPU_DEADLINE_AT:-}" ]]; then set -- "$@" --deadline-at "$GPU_DEADLINE_AT"; fi
 WORK="${GPU_WORK:-/tmp/catpose-gpu-work}"
 
 if [[ "${1:-}" == "--dry" ]]; then
   PY="${PYTHON:-.venv/bin/python}"
   exec "$PY" scripts/gpu_check.py --dry --others "${GPU_OTHERS:-.gpu/animalpose_others_compact}" \
-    --cats "${GPU_CATS:-.gpu/animalpose_cats_compact}" --out "$OUT_DIR" --work "$WORK"
+    --cats "${GPU_CATS:-.gpu/animalpose_cats_compact}" --out "$OUT_DIR" --work "$WORK" "${@:2}"
 fi
 
 CARRY=.gpu

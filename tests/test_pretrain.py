@@ -241,3 +241,35 @@ def test_run_from_a_start_checkpoint_resumes_from_its_own_checkpoint(pretrained,
     assert all(h["val_seconds"] > 0 for h in r["history"])  # the compute of every epoch, resumed or not
     resolved = (tmp_path / "res" / "baseline" / "00_s0.py").read_text()
     assert f"load_from = '{r0['start_checkpoint']['path']}'" in resolved  # the start stays in the resolved config
+
+
+@pytest.mark.slow
+def test_gpu_check_from_a_packed_start_runs_the_arms_from_it_and_reports_the_transport(pretrained, tiny_animals,
+                                                                                     tmp_path):
+    """scripts/gpu_check.sh --dry --start: no pretraining; the start is unpacked, its zero-shot AP
+    measured after the int8 trip, and the proof's arm trains from exactly that file (~1.5 min
+    here beside the study: opt-in, -m slow)."""
+    import os
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from pack_checkpoint import pack
+
+    from catpose_lib.engine.start_checkpoint import sha256_file
+
+    r0, _ = pretrained
+    (tmp_path / "start").mkdir()
+    pack(r0["start_checkpoint"]["path"], tmp_path / "start" / "ck")
+    env = dict(os.environ, OUT=str(tmp_path / "out"), GPU_WORK=str(tmp_path / "work"),
+               GPU_CATS=str(tiny_animals["cats"]), CATPOSE_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
+    proc = subprocess.run(["bash", "scripts/gpu_check.sh", "--dry", "--start", str(tmp_path / "start" / "ck")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
+    assert report["start"]["meta"]["transport"].startswith("int8")
+    assert 0 <= report["start"]["zero_shot_after_transport"]["AP"] <= 1
+    arm = report["transfer"]["arms"]["baseline_full"]
+    assert arm["init"]["sha256"] == sha256_file(tmp_path / "work" / "start.pth")
+    assert arm["epochs"] == 1 and arm["overrides"]["resnet_depth"] == r0["overrides"]["resnet_depth"]
+    assert [e for e, _ in report["curves"]["baseline_full/" + next(iter(report["curves"])).split("/")[1]]] == [1]
+    assert "baseline_full/baseline/00_s0.json" in subprocess.run(
+        ["tar", "tzf", str(tmp_path / "out" / "results.tar.gz")], capture_output=True, text=True).stdout
