@@ -99,6 +99,17 @@ def _wait_for(proc, name, log, deadline):
     return wait(proc, name, log)
 
 
+def write_results(report, out, work):
+    """gpu_check.json, and results.tar.gz: the work folder's small files (no checkpoints, no
+    subset images, no visualiser dumps)."""
+    (out / "gpu_check.json").write_text(json.dumps(report, indent=1, default=str))
+    with tarfile.open(out / "results.tar.gz", "w:gz") as tar:
+        for f in sorted(work.rglob("*")):
+            if f.is_file() and f.suffix in (".json", ".jsonl", ".log", ".csv", ".py") and "others_tiny" not in str(f) \
+                    and "cats_tiny" not in str(f) and "/vis_data/" not in str(f):
+                tar.add(f, arcname=str(f.relative_to(work)))
+
+
 def partial_curves(folder) -> dict:
     """(epoch, AP) of every run under folder so far, finished or not (history.jsonl)."""
     curves = {}
@@ -196,12 +207,7 @@ def main(argv=None):
         pt = work / "pretrain_transfer.json"
         report["transfer"] = json.loads(pt.read_text()) if pt.exists() else None
     report.update(seconds=round(time.time() - T0, 1), ended=now_iso(), provenance=provenance(device))
-    (out / "gpu_check.json").write_text(json.dumps(report, indent=1, default=str))
-    with tarfile.open(out / "results.tar.gz", "w:gz") as tar:
-        for f in sorted(work.rglob("*")):
-            if f.is_file() and f.suffix in (".json", ".jsonl", ".log", ".csv", ".py") and "others_tiny" not in str(f) \
-                    and "cats_tiny" not in str(f) and "/vis_data/" not in str(f):
-                tar.add(f, arcname=str(f.relative_to(work)))
+    write_results(report, out, work)
     say(f"wrote {out} ({report['seconds']} s)")
     for backbone, e in report["pretrain"].items():
         print(backbone, json.dumps({k: e.get(k) for k in ("status", "best", "zero_shot", "seconds_per_epoch")},
@@ -254,12 +260,7 @@ def from_start(args):
     report.update(proof_exit=rc, transfer=dict(arms=summarise(work / "transfer")),
                   curves=partial_curves(work / "transfer"))
     report.update(seconds=round(time.time() - T0, 1), ended=now_iso(), provenance=provenance(device))
-    (out / "gpu_check.json").write_text(json.dumps(report, indent=1, default=str))
-    with tarfile.open(out / "results.tar.gz", "w:gz") as tar:
-        for f in sorted(work.rglob("*")):
-            if f.is_file() and f.suffix in (".json", ".jsonl", ".log", ".py") and "cats_tiny" not in str(f) \
-                    and "/vis_data/" not in str(f):
-                tar.add(f, arcname=str(f.relative_to(work)))
+    write_results(report, out, work)
     say(f"wrote {out} ({report['seconds']} s)")
     for name, a in report["transfer"]["arms"].items():
         print(f"{name}: final {a['final_mean']:.4f} +- {a['final_std']:.4f}, best {a['best_mean']:.4f} "
