@@ -76,7 +76,12 @@ def summarise(results_dir) -> dict:
     return arms
 
 
-def figure(arms: dict, path) -> None:
+TITLE = "Course baseline on the real cats (val): from scratch vs cross-species start"
+IMAGENET = ((0.144, "course baseline from ImageNet (0.144)"),)
+
+
+def figure(arms: dict, path, title=TITLE, refs=IMAGENET) -> None:
+    """AP by epoch of each arm (mean +- sd over its seeds), with reference APs as dashed lines."""
     import pandas as pd
     import seaborn as sns
 
@@ -87,10 +92,10 @@ def figure(arms: dict, path) -> None:
     fig = new_figure(7, 4.2)
     ax = fig.subplots()
     sns.lineplot(data=pd.DataFrame(rows), x="epoch", y="AP", hue="arm", errorbar="sd", marker="o", ax=ax)
-    ax.axhline(0.144, ls="--", c="grey", lw=1)
-    ax.text(1, 0.147, "course baseline from ImageNet (0.144)", color="grey", fontsize=8)
-    ax.set_title("Course baseline on the real cats (val): from scratch vs cross-species start\n"
-                 "mean +- sd over seeds")
+    for ap, label in refs:
+        ax.axhline(ap, ls="--", c="grey", lw=1)
+        ax.text(1, ap + 0.003, label, color="grey", fontsize=8)
+    ax.set_title(f"{title}\nmean +- sd over seeds")
     ax.set_ylabel("COCO OKS AP (val)")
     save(fig, path, dpi=120)
 

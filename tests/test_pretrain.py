@@ -273,3 +273,21 @@ def test_gpu_check_from_a_packed_start_runs_the_arms_from_it_and_reports_the_tra
     assert [e for e, _ in report["curves"]["baseline_full/" + next(iter(report["curves"])).split("/")[1]]] == [1]
     assert "baseline_full/baseline/00_s0.json" in subprocess.run(
         ["tar", "tzf", str(tmp_path / "out" / "results.tar.gz")], capture_output=True, text=True).stdout
+
+
+def test_full_budget_figure_reads_finished_and_stopped_runs_per_arm_and_seed(tmp_path):
+    """scripts/gpu_full_budget_figure.py: the report's curves ('arm/00_sN-key') become one arm per
+    name with one curve per seed; a run stopped at the deadline keeps the epochs it reached."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    from gpu_full_budget_figure import arms_from_curves, main
+
+    curves = {"base/00_s0-aa": [[1, 0.1], [2, 0.2]], "base/00_s1-bb": [[1, 0.12], [2, 0.18]],
+              "long/00_s2-cc": [[1, 0.2], [2, None], [3, 0.3]]}
+    arms = arms_from_curves(curves)
+    assert arms == {"base": {"curves": {0: [(1, 0.1), (2, 0.2)], 1: [(1, 0.12), (2, 0.18)]}},
+                    "long": {"curves": {2: [(1, 0.2), (3, 0.3)]}}}
+    report = dict(curves=curves, device="cuda", provenance=dict(device_name="GPU"),
+                  start=dict(meta=dict(catpose_pretrain="resnet50")))
+    (tmp_path / "r.json").write_text(json.dumps(report))
+    main([str(tmp_path / "r.json"), str(tmp_path / "f.png"), "--ref", "0.15=protocol cpu"])
+    assert (tmp_path / "f.png").stat().st_size > 10_000
