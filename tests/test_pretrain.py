@@ -291,3 +291,26 @@ def test_full_budget_figure_reads_finished_and_stopped_runs_per_arm_and_seed(tmp
     (tmp_path / "r.json").write_text(json.dumps(report))
     main([str(tmp_path / "r.json"), str(tmp_path / "f.png"), "--ref", "0.15=protocol cpu"])
     assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_gpu_check_deadline_stops_the_whole_process_group_in_time(tmp_path):
+    """gpu_check's deadline (--deadline / GPU_DEADLINE_AT) stops the proof and the runs it started
+    (one process group), so the results can still come back inside the device call."""
+    import time
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    import gpu_check
+
+    log = tmp_path / "log"
+    proc = subprocess.Popen(["bash", "-c", f"sleep 60 & echo $! > {tmp_path}/child; wait"],
+                            start_new_session=True, stdout=open(log, "w"))
+    t = time.time()
+    assert gpu_check.wait_until(proc, "proof", log, time.time() - gpu_check.T0 + 1.5) is None
+    assert time.time() - t < 15 and proc.poll() is not None
+    child = int((tmp_path / "child").read_text())
+    time.sleep(0.5)
+    from catpose_lib.engine.claims import process_state
+
+    assert process_state(child) in (None, "Z"), "the run the proof started outlived the deadline"
+    done = subprocess.Popen(["true"], start_new_session=True)
+    assert gpu_check.wait_until(done, "quick", log, time.time() - gpu_check.T0 + 30) == 0
