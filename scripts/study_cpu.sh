@@ -12,6 +12,8 @@
 #   bash scripts/study_cpu.sh --helper    # a second worker on the same study (one thread each):
 #                                         # it trains the runs the first has not claimed and waits
 #                                         # for the rest; its notebooks and figures are scratch
+#   STUDY_RERUN=1 bash scripts/study_cpu.sh   # execute the finished notebooks again too (by
+#                                         # default a restart goes on from the first unfinished one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${CATPOSE_CACHE:-$HOME/.cache/catpose}"
@@ -39,7 +41,12 @@ else
 fi
 mkdir -p "$NB"
 common=(-p data_root "$DATA" -p results_dir "$S/results" -p figures_dir "$FIG")
-[ $HELPER = 1 ] || "$PY" -m papermill --log-output notebooks/00_dataset.ipynb "$NB/00_dataset.ipynb" "${common[@]}"
+done_before() {  # at a restart, a notebook whose record says every run finished is not executed again
+  [ "${STUDY_RERUN:-0}" != 1 ] && { [ $HELPER = 1 ] || [ -f "$NB/$1.ipynb" ]; } \
+    && "$PY" -m catpose_lib.report.record "$S/results" "$1" && echo "[study] $1: done before, not executed again"
+}
+[ $HELPER = 1 ] || done_before 00_dataset \
+  || "$PY" -m papermill --log-output notebooks/00_dataset.ipynb "$NB/00_dataset.ipynb" "${common[@]}"
 blocks=(01_augmentation 02_epochs 03_lr_batch 04_resolution 05_backbone 06_optimizer)
 [ $HELPER = 1 ] || blocks+=(07_final_report)
 for nb in "${blocks[@]}"; do
@@ -48,6 +55,7 @@ for nb in "${blocks[@]}"; do
       echo "waiting for $CACHE/pretrained/pretrain_hrnet_w32_s0.pth (scripts/long_runs_b.sh)"; sleep 300
     done
   fi
+  done_before "$nb" && continue
   "$PY" -m papermill --log-output "notebooks/$nb.ipynb" "$NB/$nb.ipynb" "${common[@]}" \
     -p protocol cpu -p device cpu -p precision auto \
     $([ "$nb" = 07_final_report ] && echo "-p test_root $(realpath ../shared/datasets/animalpose_cats_test)")

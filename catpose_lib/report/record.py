@@ -25,3 +25,20 @@ def write_report_record(results_dir, notebook: str, **values) -> Path:
     path = Path(results_dir) / "reports" / f"{notebook}.json"
     atomic_write_text(path, json.dumps(_plain(values), indent=1, default=str))
     return path
+
+
+def notebook_done(results_dir, notebook: str) -> bool:
+    """The notebook's record exists and every run it lists finished: a lane restarted later need
+    not execute it again (its runs would all be skipped; the notebook and figures stay as they are)."""
+    path = Path(results_dir) / "reports" / f"{notebook}.json"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return all(r.get("status") == "finished" for r in record.get("runs", []))
+
+
+if __name__ == "__main__":  # python -m catpose_lib.report.record RESULTS NOTEBOOK: exit 0 when done
+    import sys
+
+    sys.exit(0 if notebook_done(sys.argv[1], sys.argv[2]) else 1)
