@@ -8,7 +8,8 @@
 # and figures/real_cats.
 #
 #   setsid nohup bash scripts/study_cpu.sh > ~/.cache/catpose/logs/study.log 2>&1 &
-#   bash scripts/study_cpu.sh --sync      # after each block (refreshes README's tables), then commit
+#   bash scripts/study_cpu.sh --sync      # after each block (refreshes README's tables and the path
+#                                         # figure, figures/real_cats/path.png), then commit
 #   bash scripts/study_cpu.sh --helper    # a second worker on the same study (one thread each):
 #                                         # it trains the runs the first has not claimed and waits
 #                                         # for the rest; its notebooks and figures are scratch
@@ -28,6 +29,7 @@ sync() {  # a mirror: what an earlier study left there (other runs, other keys) 
   [ -d "$S/notebooks" ] && cp "$S"/notebooks/*.ipynb results/notebooks/real_cats/ 2>/dev/null || true
   [ -d "$S/figures" ] && tar -C "$S/figures" -cf - . | tar -C figures/real_cats -xf -
   echo "synced $S into results/real_cats, results/notebooks/real_cats, figures/real_cats"
+  "$PY" -m catpose_lib table path --results results/real_cats --figure figures/real_cats/path.png >/dev/null
   "$PY" scripts/readme_tables.py  # README's generated tables follow the synced results
 }
 if [ "${1:-}" = "--sync" ]; then sync; exit 0; fi

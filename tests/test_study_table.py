@@ -67,3 +67,24 @@ def test_readme_tables_are_what_the_committed_results_say(tmp_path):
     text = stale.read_text()
     assert "| old |" not in text and "| lr_batch " in text and text.endswith("<!-- end table -->\ntail\n")
     assert subprocess.run(script + ["--readme", str(stale), "--check"], cwd=REPO, timeout=300).returncode == 0
+
+
+def test_path_table_carries_each_blocks_recipe_and_draws_it(tmp_path):
+    demo = REPO / "results" / "demo"  # the committed demo: baseline + block 03
+    out = subprocess.run([sys.executable, "-m", "catpose_lib", "table", "path", "--results", str(demo),
+                          "--markdown", "--figure", str(tmp_path / "path.png")], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.stdout.splitlines()[2:]]
+    assert [r[0] for r in rows] == ["baseline", "03 lr_batch"]
+    runs = [json.loads(p.read_text()) for p in (demo / "lr_batch").glob("*_s*.json")]
+    top = max((r for r in runs if r.get("best")), key=lambda r: r["best"]["AP"])
+    base = [json.loads(p.read_text())["best"]["AP"] for p in (demo / "baseline").glob("00_s*.json")]
+    assert float(rows[0][3]) == round(sum(base) / len(base), 4)
+    assert rows[1][5] == f"{top['no']}: {top['best']['AP']:.4f}"  # the block's winner, adopted or not
+    carried = top["best"]["AP"] if rows[1][6] == "True" else sum(base) / len(base)
+    assert float(rows[1][3]) == round(carried, 4)
+    assert (tmp_path / "path.png").stat().st_size > 10_000
+    empty = subprocess.run([sys.executable, "-m", "catpose_lib", "table", "path", "--results", str(tmp_path)],
+                           cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert empty.returncode != 0 and "no " in empty.stderr

@@ -1,15 +1,17 @@
 """``table BLOCK``: print the reference study's table of a block."""
 
 HELP = ("print a block's table: No., Policy, Parameter, Final mAP (epoch: mAP), Best mAP (epoch: mAP); "
-        "'study' prints every block's, one after the other")
+        "'study' prints every block's, one after the other; 'path' the recipe carried on after each block")
 
 
 def add_arguments(p):
-    p.add_argument("block", help="a block, or 'study' for the baseline and every block with results")
+    p.add_argument("block", help="a block, 'study' for the baseline and every block with results, or 'path' "
+                                 "for the path from the baseline through the blocks done so far")
     p.add_argument("--results", required=True)
     p.add_argument("--markdown", action="store_true", help="print as a markdown table")
     p.add_argument("--compute", action="store_true",
                    help="print the compute instead: runs, epochs and hours per block, and the total")
+    p.add_argument("--figure", default=None, metavar="PNG", help="with 'path': also draw it (notebook 07's figure)")
 
 
 def run(args):
@@ -20,12 +22,15 @@ def run(args):
         table = compute_table(args.results, None if args.block == "study" else args.block)
     elif args.block == "study":
         table = whole_study_table(args.results)
+    elif args.block == "path":
+        table = path_table(args.results, args.figure)
     else:
         results = load_block_results(args.results, args.block)
         if not results:
             raise CatposeError(f"no results for block {args.block} in {args.results}")
         table = study_table(results)
-    print(table.to_markdown(index=False) if args.markdown else table.to_string(index=False))
+    fmt = dict(floatfmt=".4f") if args.block == "path" else {}  # its mAPs, as the study table prints them
+    print(table.to_markdown(index=False, **fmt) if args.markdown else table.to_string(index=False))
     return 0
 
 
@@ -47,6 +52,22 @@ def _per_block(results_dir, frame_of, blocks=None):
         raise CatposeError(f"no block results in {results_dir}")
     table = pd.concat(parts, ignore_index=True)
     return table[["Block"] + [c for c in table.columns if c != "Block"]]
+
+
+def path_table(results_dir, figure=None):
+    """The study's path so far (report.final_report.study_path); ``figure``:
+    drawn as notebook 07 draws it, so the README can show the path before the study ends."""
+    from catpose_lib.errors import CatposeError
+    from catpose_lib.report.final_report import path_figure, study_path
+
+    table, _ = study_path(results_dir)
+    if table.empty:
+        raise CatposeError(f"no study path in {results_dir}: the baseline has no finished run")
+    if figure:
+        path_figure(table, figure)
+    return table.assign(**{"block winner": [f"{w}: {ap:.4f}" for w, ap in zip(table["winner"], table["winner_mAP"])]})[
+        ["step", "run", "parameter", "mAP", "seeds", "block winner", "adopted", "vs baseline"]].rename(
+        columns={"mAP": "best mAP (mean over seeds)"})
 
 
 def whole_study_table(results_dir):

@@ -42,7 +42,7 @@ def study_path(results_dir):
     return table, candidates
 
 
-def _path_figure(table, out):
+def path_figure(table, out):
     from catpose_lib.report.drawing import figure, save
 
     fig = figure(max(5, 1.2 * len(table) + 2), 3.8)
@@ -204,7 +204,7 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
         result_keypoints_test = results_dir / "result_keypoints_test.json"
         atomic_write_json(result_keypoints_test, predict_boxes(models["final"], blind))
 
-    path_fig = _path_figure(path_table, figures_dir / "path.png")
+    path_fig = path_figure(path_table, figures_dir / "path.png")
     path_table.to_csv(results_dir / "final_path.csv", index=False)
     complexity.to_csv(results_dir / "final_complexity.csv", index=False)
     first, last = path_table["mAP"].iloc[0], final_run["best"]["AP"]
