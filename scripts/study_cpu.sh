@@ -43,6 +43,9 @@ else
 fi
 mkdir -p "$NB"
 common=(-p data_root "$DATA" -p results_dir "$S/results" -p figures_dir "$FIG")
+# STUDY_WORKERS=1: fewer dataloader workers per loader, for two 256 px lanes in 24 GB (workers
+# forked from a 6 GB kernel duplicate its pages; the run keys leave loader workers out)
+[ -n "${STUDY_WORKERS:-}" ] && common+=(-p num_workers "$STUDY_WORKERS")
 done_before() {  # at a restart, a notebook whose record says every run finished is not executed again
   [ "${STUDY_RERUN:-0}" != 1 ] && { [ $HELPER = 1 ] || [ -f "$NB/$1.ipynb" ]; } \
     && "$PY" -m catpose_lib.report.record "$S/results" "$1" && echo "[study] $1: done before, not executed again"
