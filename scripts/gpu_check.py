@@ -66,9 +66,20 @@ def cli(*args):
     return [sys.executable, "-m", "catpose_lib", *args]
 
 
-def start(cmd, log):
+def start(cmd, log, **popen):
     say("start: " + " ".join(str(c) for c in cmd[2:]))
-    return subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    return subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=open(log, "w"), stderr=subprocess.STDOUT, **popen)
+
+
+def start_proof(args, cats, init, arms, device, sets, work):
+    """benchmarks/pretrain_transfer.py over the arms x seeds, in a process group of its own so
+    that a deadline (wait_until) stops it and every run it started."""
+    log = work / "pretrain_transfer.log"
+    cmd = [sys.executable, "benchmarks/pretrain_transfer.py", "--data", cats, "--init", init,
+           "--results", work / "transfer", "--seeds", args.seeds, *[x for a in arms for x in ("--arm", a)],
+           "--jobs", args.proof_jobs, "--workers", args.proof_workers, "--device", device, *sets,
+           "--json", work / "pretrain_transfer.json"]
+    return start(cmd, log, start_new_session=True), log
 
 
 def wait(proc, name, log):
@@ -172,12 +183,7 @@ def main(argv=None):
     proof = None
     if res.get("start_checkpoint"):
         arms = args.arm or ["scratch::", "cross_species:init:", "cross_species_lr1e-4:init:lr=1e-4"]
-        log = work / "pretrain_transfer.log"
-        proof = (start([sys.executable, "benchmarks/pretrain_transfer.py", "--data", cats,
-                        "--init", res["start_checkpoint"]["path"], "--results", work / "transfer",
-                        "--seeds", args.seeds, *[x for a in arms for x in ("--arm", a)], "--jobs", args.proof_jobs,
-                        "--workers", args.proof_workers, "--device", device, *sets,
-                        "--json", work / "pretrain_transfer.json"], log), log)
+        proof = start_proof(args, cats, res["start_checkpoint"]["path"], arms, device, sets, work)
     wait(procs["hrnet_w32"][0], "pretrain hrnet_w32", procs["hrnet_w32"][1])
 
     from catpose_lib.engine.pretrain import evaluate_checkpoint
@@ -203,7 +209,7 @@ def main(argv=None):
                 f"{(r.get('zero_shot') or {}).get('AP')} -> {entry['unpacked_zero_shot']['AP']:.4f}")
         report["pretrain"][backbone] = entry
     if proof:
-        wait(proof[0], "pretrain_transfer", proof[1])
+        wait_until(proof[0], "pretrain_transfer", proof[1], args.deadline)
         pt = work / "pretrain_transfer.json"
         report["transfer"] = json.loads(pt.read_text()) if pt.exists() else None
     report.update(seconds=round(time.time() - T0, 1), ended=now_iso(), provenance=provenance(device))
@@ -244,15 +250,7 @@ def from_start(args):
     say(f"start: zero-shot cats val AP {report['start']['zero_shot_after_transport']['AP']:.4f} after transport")
     # the arms build the start's own architecture (its knobs, e.g. backbone), then any dry knobs
     sets = [x for k, v in (meta.get("overrides") or {}).items() for x in ("--set", f"{k}={v}")] + sets
-    arms = args.arm or ["baseline_full:init:"]
-    log = work / "pretrain_transfer.log"
-    cmd = [sys.executable, "benchmarks/pretrain_transfer.py", "--data", cats, "--init", start,
-           "--results", work / "transfer", "--seeds", args.seeds, *[x for a in arms for x in ("--arm", a)],
-           "--jobs", args.proof_jobs, "--workers", args.proof_workers, "--device", device, *sets,
-           "--json", work / "pretrain_transfer.json"]
-    say("start: " + " ".join(str(c) for c in cmd[1:]))
-    proc = subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc, log = start_proof(args, cats, start, args.arm or ["baseline_full:init:"], device, sets, work)
     rc = wait_until(proc, "pretrain_transfer", log, args.deadline)
     sys.path.insert(0, str(REPO / "benchmarks"))
     from pretrain_transfer import summarise
