@@ -201,6 +201,33 @@ def test_smoke_run_result_then_skip(tiny_cats, tmp_path):
     assert table.iloc[0]["Final mAP (epoch: mAP)"] == f"2: {r['final']['AP']:.4f}"
 
 
+def test_a_run_with_a_finished_twins_key_takes_its_result_untrained(tiny_cats, tmp_path):
+    """Under a budget two experiments can be the same trained run (e.g. 200 and 175 epochs
+    both rounding to 2): the second takes the first's numbers, marked, at no compute, and
+    nothing else is lost; a run of another key still trains."""
+    from catpose_lib.engine.results import compute_seconds, load_block_results, study_table
+
+    first, twin = _run(tiny_cats, tmp_path, experiments=[15, 19])
+    assert first["status"] == "finished" and "same_as" not in first
+    assert twin["key"] == first["key"] and twin["same_as"] == "lr_batch 15_s0"
+    assert twin["no"] == 19 and twin["parameter"] == "lr 5e-4, bs 32, 200 epochs"
+    assert twin["history"] == first["history"] and twin["best"] == first["best"]
+    assert compute_seconds(twin) == 0 and compute_seconds(first) > 0
+    assert twin["work_dir"] == first["work_dir"]  # no second work dir was trained
+    assert not (tmp_path / "lr_batch" / "runs" / f"19_s0-{twin['key']}").exists()
+    saved = json.loads((tmp_path / "lr_batch" / "19_s0.json").read_text())
+    assert saved["same_as"] == "lr_batch 15_s0" and saved["best"] == first["best"]
+    assert (tmp_path / "lr_batch" / "19_s0.py").exists()
+    assert [r["no"] for r in load_block_results(tmp_path, "lr_batch")] == [15, 19]
+    table = study_table(load_block_results(tmp_path, "lr_batch")).set_index("No.")
+    assert table.loc[19, "Parameter"] == "lr 5e-4, bs 32, 200 epochs (same run as 15 under this budget)"
+    assert table.loc[19, "Best mAP (epoch: mAP)"] == table.loc[15, "Best mAP (epoch: mAP)"]
+    again = _run(tiny_cats, tmp_path, experiments=[19])
+    assert again[0].get("skipped") and again[0]["same_as"] == "lr_batch 15_s0"
+    (other,) = _run(tiny_cats, tmp_path, experiments=[16])  # bs 64: another key, trained
+    assert other["key"] != first["key"] and "same_as" not in other and compute_seconds(other) > 0
+
+
 def test_lr_1e3_ends_as_not_converge_and_table_shows_it(tiny_cats, tmp_path):
     from catpose_lib.engine.results import load_block_results, study_table
 

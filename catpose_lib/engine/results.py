@@ -35,6 +35,20 @@ def read_result(path):
         return None
 
 
+def find_twin(results_dir, key: str, exclude) -> tuple:
+    """A kept result of another run with this key (same trained config, data, start and seed:
+    e.g. two experiments whose epochs round to the same number under a budget), as (path,
+    result), or None.  Looked for in every block of ``results_dir``."""
+    for path in sorted(Path(results_dir).glob("*/[0-9]*_s[0-9]*.json")):
+        if path.resolve() == Path(exclude).resolve():
+            continue
+        result = read_result(path)
+        if result and result.get("key") == key and result.get("status") in KEPT_STATUSES \
+                and not result.get("same_as"):
+            return path, result
+    return None
+
+
 def load_block_results(results_dir, block) -> list:
     folder = Path(results_dir) / resolve_block(block)
     out = [read_result(p) for p in sorted(folder.glob("*.json"))]
@@ -59,13 +73,21 @@ def block_frame(results: list):
     for r in results:
         rows.append(dict(
             no=r["no"], seed=r["seed"], block=r["block"], policy=r["policy"],
-            parameter=r["parameter"], status=r["status"], base=r["base"]["name"],
+            parameter=_parameter(r), status=r["status"], base=r["base"]["name"],
             final_epoch=(r.get("final") or {}).get("epoch"), final_AP=(r.get("final") or {}).get("AP"),
             best_epoch=(r.get("best") or {}).get("epoch"), best_AP=(r.get("best") or {}).get("AP"),
             wall_seconds=r.get("wall_seconds"), samples_per_s=r.get("samples_per_s"),
             peak_memory_mb=r.get("peak_memory_mb"), device=r["provenance"]["device"],
             budget=r["budget"], key=r["key"]))
     return pd.DataFrame(rows)
+
+
+def _parameter(result: dict) -> str:
+    """The experiment's parameter, and for a run that took a twin's result (find_twin), which."""
+    twin = result.get("same_as")
+    if not twin:
+        return result["parameter"]
+    return f"{result['parameter']} (same run as {twin.split()[-1].split('_s')[0]} under this budget)"
 
 
 def write_block_csv(results_dir, block) -> Path:
@@ -164,7 +186,10 @@ def study_table(results: list):
 def compute_seconds(result: dict) -> float:
     """Seconds a run cost, over every segment of a resumed run: the sum of its epochs'
     training and validation seconds (history), or, in a history without validation times,
-    the result's wall time (its last segment only, when it was resumed)."""
+    the result's wall time (its last segment only, when it was resumed).  A run that took a
+    twin's result (``same_as``) cost nothing: its twin's seconds are counted once."""
+    if result.get("same_as"):
+        return 0.0
     history = result.get("history") or []
     if history and all(h.get("val_seconds") is not None for h in history):
         return sum((h.get("train_seconds") or 0) + h["val_seconds"] for h in history)

@@ -17,7 +17,7 @@ from catpose_lib.engine.experiments import Experiment
 from catpose_lib.engine.overrides import merge_overrides
 from catpose_lib.engine.provenance import data_fingerprint, now_iso, provenance
 from catpose_lib.engine.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, LOST_CLAIM, NOT_CONVERGE,
-                                        PRUNED, RUNNING_ELSEWHERE, read_result,
+                                        PRUNED, RUNNING_ELSEWHERE, find_twin, read_result,
                                         result_path, run_name, summarise_history, write_result)
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
@@ -149,6 +149,9 @@ def execute(req: RunRequest) -> dict:
         return done
     if req.launcher != "none":  # a torchrun job is one worker: its ranks train the run together
         return _train_and_record(req, run)
+    twin = find_twin(req.results_dir, key, out_path)
+    if twin:
+        return _record_twin(req, run, *twin)
     from catpose_lib.engine.claims import RunClaim, check_same_data, describe
 
     check_same_data(req.results_dir, req.data_root, run["fingerprint"])
@@ -180,6 +183,26 @@ def _finished_result(out_path, key, exp, name, verbose):
         previous["skipped"] = True
         return previous
     return None
+
+
+def _record_twin(req: RunRequest, run: dict, twin_path, twin: dict) -> dict:
+    """This run is another run already trained (same key): its result is that run's numbers
+    under this experiment's name, marked ``same_as``, not a second training of one config."""
+    exp, name = req.experiment, run["name"]
+    result = dict(twin, no=exp.no, ref_no=exp.ref_no, name=name, block=exp.block, policy=exp.policy,
+                  parameter=exp.parameter, base=req.base, experiment_overrides=exp.overrides,
+                  common_overrides=req.common_overrides, overrides=req.overrides,
+                  same_as=f"{twin['block']} {twin['name']}", same_as_path=str(twin_path),
+                  started=now_iso(), ended=now_iso(), wall_seconds=0.0, train_seconds=0.0, skipped=False)
+    if req.verbose:
+        print(f"[{exp.block} {name}] same trained config, data, start and seed as {result['same_as']} "
+              f"(key {run['key']}): its result is taken, not trained again", flush=True)
+    write_config(run["config_path"], run["cfg"])
+    write_result(run["out_path"], result)
+    from catpose_lib.engine.results import write_block_csv
+
+    write_block_csv(req.results_dir, exp.block)
+    return result
 
 
 def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
