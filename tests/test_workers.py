@@ -254,3 +254,56 @@ def test_a_killed_worker_not_yet_reaped_is_dead(tmp_path):
     assert read_claim(claim)["pid"] == child.pid
     assert not is_live(read_claim(claim))
     child.wait()
+
+
+_FORKER = """
+import os, sys, threading, time
+from catpose_lib.engine.orphan_guard import install
+if sys.argv[1] == "guard":
+    assert install()
+main_child = os.fork()
+if main_child == 0:
+    time.sleep(60); os._exit(0)
+box = {}
+def fork_in_thread():
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(60); os._exit(0)
+    box["pid"] = pid
+t = threading.Thread(target=fork_in_thread); t.start(); t.join()
+print(main_child, box["pid"], flush=True)
+time.sleep(60)
+"""
+
+
+def _alive(pid):
+    try:  # a zombie is dead: read its state
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+@pytest.mark.parametrize("mode", ["guard", "none"])
+def test_children_forked_by_a_killed_run_die_with_it(mode):
+    """The orphan guard (installed by every run): what the main thread forks (dataloader
+    workers) is killed with its parent; without the guard it lives on.  A child forked from
+    another thread is left alone (the death signal would follow that thread's exit)."""
+    proc = subprocess.Popen([sys.executable, "-c", _FORKER, mode], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    main_child, thread_child = map(int, proc.stdout.readline().split())
+    try:
+        assert _alive(main_child) and _alive(thread_child)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.time() + 5
+        while _alive(main_child) and time.time() < deadline:
+            time.sleep(0.05)
+        assert _alive(main_child) == (mode == "none")
+        assert _alive(thread_child)
+    finally:
+        for pid in (main_child, thread_child):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

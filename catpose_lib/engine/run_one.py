@@ -284,7 +284,9 @@ def _train(cfg, device):
     from mmengine.runner import Runner
 
     from catpose_lib.engine import hooks  # noqa: F401  (registers the hooks)
+    from catpose_lib.engine.orphan_guard import install as workers_die_with_us
 
+    workers_die_with_us()
     runner = None
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
