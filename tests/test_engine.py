@@ -205,7 +205,8 @@ def test_a_run_with_a_finished_twins_key_takes_its_result_untrained(tiny_cats, t
     """Under a budget two experiments can be the same trained run (e.g. 200 and 175 epochs
     both rounding to 2): the second takes the first's numbers, marked, at no compute, and
     nothing else is lost; a run of another key still trains."""
-    from catpose_lib.engine.results import compute_seconds, load_block_results, study_table
+    from catpose_lib.engine.results import (compute_frame, compute_seconds, load_block_results,
+                                            study_table)
 
     first, twin = _run(tiny_cats, tmp_path, experiments=[15, 19])
     assert first["status"] == "finished" and "same_as" not in first
@@ -213,6 +214,8 @@ def test_a_run_with_a_finished_twins_key_takes_its_result_untrained(tiny_cats, t
     assert twin["no"] == 19 and twin["parameter"] == "lr 5e-4, bs 32, 200 epochs"
     assert twin["history"] == first["history"] and twin["best"] == first["best"]
     assert compute_seconds(twin) == 0 and compute_seconds(first) > 0
+    spent = compute_frame([first, twin]).iloc[0]
+    assert (spent["runs"], spent["epochs"], spent["seconds"]) == (1, 2, compute_seconds(first))
     assert twin["work_dir"] == first["work_dir"]  # no second work dir was trained
     assert not (tmp_path / "lr_batch" / "runs" / f"19_s0-{twin['key']}").exists()
     saved = json.loads((tmp_path / "lr_batch" / "19_s0.json").read_text())

@@ -197,12 +197,14 @@ def compute_seconds(result: dict) -> float:
 
 
 def compute_frame(results: list):
-    """The compute of some runs: runs, epochs trained, seconds (:func:`compute_seconds`)."""
+    """The compute of some runs: runs trained (not those that took a twin's result), epochs
+    trained, seconds (:func:`compute_seconds`)."""
     import pandas as pd
 
-    epochs = sum(len(r.get("history") or []) for r in results)
-    seconds = sum(compute_seconds(r) for r in results)
-    return pd.DataFrame([dict(runs=len(results), epochs=epochs, seconds=seconds)])
+    trained = [r for r in results if not r.get("same_as")]  # a twin's epochs are its twin's
+    epochs = sum(len(r.get("history") or []) for r in trained)
+    seconds = sum(compute_seconds(r) for r in trained)
+    return pd.DataFrame([dict(runs=len(trained), epochs=epochs, seconds=seconds)])
 
 
 def with_hours(frame):
