@@ -9,26 +9,29 @@ import sys
 import threading
 
 PR_SET_PDEATHSIG = 1
-_state = dict(installed=False, from_main_thread=False)
+_state = dict(libc=None, parent=None, from_main_thread=False)
 
 
 def _before_fork():
     # the death signal follows the forking *thread*: only children of the main thread get it
     _state["from_main_thread"] = threading.current_thread() is threading.main_thread()
+    _state["parent"] = os.getpid()
 
 
 def _in_child():
     if _state["from_main_thread"]:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        _state["libc"].prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != _state["parent"]:  # the parent died before the prctl: no signal will come
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def install() -> bool:
     """Register the fork handlers once per process; True where they apply (Linux)."""
     if not sys.platform.startswith("linux"):
         return False
-    if not _state["installed"]:
+    if _state["libc"] is None:
+        import ctypes
+
+        _state["libc"] = ctypes.CDLL(None, use_errno=True)  # loaded here: a child only calls it
         os.register_at_fork(before=_before_fork, after_in_child=_in_child)
-        _state["installed"] = True
     return True
