@@ -18,7 +18,8 @@ from catpose_lib.engine.overrides import merge_overrides
 from catpose_lib.engine.provenance import data_fingerprint, now_iso, provenance
 from catpose_lib.engine.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, LOST_CLAIM, NOT_CONVERGE,
                                         PRUNED, RUNNING_ELSEWHERE, find_twin, read_result,
-                                        result_path, run_name, summarise_history, write_result)
+                                        result_path, run_name, summarise_history, write_block_csv,
+                                        write_result)
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 
@@ -197,11 +198,7 @@ def _record_twin(req: RunRequest, run: dict, twin_path, twin: dict) -> dict:
     if req.verbose:
         print(f"[{exp.block} {name}] same trained config, data, start and seed as {result['same_as']} "
               f"(key {run['key']}): its result is taken, not trained again", flush=True)
-    write_config(run["config_path"], run["cfg"])
-    write_result(run["out_path"], result)
-    from catpose_lib.engine.results import write_block_csv
-
-    write_block_csv(req.results_dir, exp.block)
+    _save(req, run, run["cfg"], result)
     return result
 
 
@@ -251,14 +248,17 @@ def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
         # our heartbeat stalled past the lease and another worker took the run over: its result counts
         result.update(status=LOST_CLAIM, message=f"run taken over by another worker ({claim.path})")
         return result
-    write_config(run["config_path"], cfg)
-    write_result(out_path, result)
+    _save(req, run, cfg, result)
     if status in (FINISHED, PRUNED):  # neither resumes: only the best checkpoint is kept
         _prune_checkpoints(work_dir, keep=result["checkpoint"])
-    from catpose_lib.engine.results import write_block_csv
-
-    write_block_csv(req.results_dir, exp.block)
     return result
+
+
+def _save(req: RunRequest, run: dict, cfg, result: dict) -> None:
+    """A run's resolved config and result JSON, then its block's CSV rebuilt from the JSONs."""
+    write_config(run["config_path"], cfg)
+    write_result(run["out_path"], result)
+    write_block_csv(req.results_dir, req.experiment.block)
 
 
 def write_config(path, cfg) -> None:
