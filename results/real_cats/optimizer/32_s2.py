@@ -1,0 +1,348 @@
+# resolved config of this run (run key in the result JSON beside it)
+auto_scale_lr = dict(base_batch_size=32, enable=False)
+backend_args = dict(backend='local')
+catpose = dict(budget='0.03', protocol='cpu', scheme='animalpose20', seed=2)
+codec = dict(
+    heatmap_size=(
+        48,
+        48,
+    ),
+    input_size=(
+        192,
+        192,
+    ),
+    sigma=1,
+    type='MSRAHeatmap')
+custom_hooks = [
+    dict(_scope_='mmpose', type='SyncBuffersHook'),
+    dict(type='ChannelsLastHook'),
+    dict(type='DivergenceGuardHook'),
+    dict(
+        label='optimizer 32_s2, confirm 32 2/2',
+        type='StudyHistoryHook',
+        verbose=True),
+    dict(type='CatchUpValidationHook'),
+]
+custom_imports = dict(
+    allow_failed_imports=False, imports=[
+        'catpose_lib.engine.registered',
+    ])
+data_mode = 'topdown'
+data_root = 'data/coco/'
+dataset_type = 'CocoDataset'
+default_hooks = dict(
+    badcase=dict(
+        _scope_='mmpose',
+        badcase_thr=5,
+        enable=False,
+        metric_type='loss',
+        out_dir='badcase',
+        type='BadCaseAnalysisHook'),
+    checkpoint=dict(
+        _scope_='mmpose',
+        interval=1,
+        max_keep_ckpts=1,
+        rule='greater',
+        save_best='coco/AP',
+        type='CheckpointHook'),
+    logger=dict(_scope_='mmpose', interval=10, type='LoggerHook'),
+    param_scheduler=dict(_scope_='mmpose', type='ParamSchedulerHook'),
+    sampler_seed=dict(_scope_='mmpose', type='DistSamplerSeedHook'),
+    timer=dict(_scope_='mmpose', type='IterTimerHook'),
+    visualization=dict(
+        _scope_='mmpose', enable=False, type='PoseVisualizationHook'))
+default_scope = 'mmpose'
+env_cfg = dict(
+    cudnn_benchmark=False,
+    dist_cfg=dict(backend='gloo'),
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+experiment_name = '32_s2-5020116df593-1796077017408664376'
+launcher = 'none'
+load_from = '/root/.cache/catpose/pretrained/pretrain_hrnet_w32_s0.pth'
+log_level = 'WARNING'
+log_processor = dict(
+    _scope_='mmpose',
+    by_epoch=True,
+    num_digits=6,
+    type='LogProcessor',
+    window_size=50)
+model = dict(
+    _scope_='mmpose',
+    backbone=dict(
+        extra=dict(
+            stage1=dict(
+                block='BOTTLENECK',
+                num_blocks=(4, ),
+                num_branches=1,
+                num_channels=(64, ),
+                num_modules=1),
+            stage2=dict(
+                block='BASIC',
+                num_blocks=(
+                    4,
+                    4,
+                ),
+                num_branches=2,
+                num_channels=(
+                    32,
+                    64,
+                ),
+                num_modules=1),
+            stage3=dict(
+                block='BASIC',
+                num_blocks=(
+                    4,
+                    4,
+                    4,
+                ),
+                num_branches=3,
+                num_channels=(
+                    32,
+                    64,
+                    128,
+                ),
+                num_modules=4),
+            stage4=dict(
+                block='BASIC',
+                num_blocks=(
+                    4,
+                    4,
+                    4,
+                    4,
+                ),
+                num_branches=4,
+                num_channels=(
+                    32,
+                    64,
+                    128,
+                    256,
+                ),
+                num_modules=3)),
+        in_channels=3,
+        init_cfg=None,
+        type='HRNet'),
+    data_preprocessor=dict(
+        bgr_to_rgb=True,
+        mean=[
+            123.675,
+            116.28,
+            103.53,
+        ],
+        std=[
+            58.395,
+            57.12,
+            57.375,
+        ],
+        type='PoseDataPreprocessor'),
+    head=dict(
+        decoder=dict(
+            heatmap_size=(
+                48,
+                48,
+            ),
+            input_size=(
+                192,
+                192,
+            ),
+            sigma=1,
+            type='MSRAHeatmap'),
+        deconv_kernel_sizes=None,
+        deconv_out_channels=None,
+        in_channels=32,
+        loss=dict(type='KeypointMSELoss', use_target_weight=True),
+        out_channels=20,
+        type='HeatmapHead'),
+    test_cfg=dict(flip_mode='heatmap', flip_test=True, shift_heatmap=True),
+    type='TopdownPoseEstimator')
+optim_wrapper = dict(
+    dtype='bfloat16',
+    optimizer=dict(lr=0.0005, type='Adamax'),
+    type='CPUAmpOptimWrapper')
+param_scheduler = [
+    dict(begin=0, by_epoch=False, end=2, start_factor=0.001, type='LinearLR'),
+    dict(
+        begin=0,
+        by_epoch=True,
+        end=6,
+        gamma=0.1,
+        milestones=[
+            3,
+            4,
+        ],
+        type='MultiStepLR'),
+]
+randomness = dict(deterministic=False, seed=2)
+resume = False
+test_cfg = dict()
+test_dataloader = dict(
+    batch_size=32,
+    dataset=dict(
+        _scope_='mmpose',
+        ann_file='annotations/val.json',
+        bbox_file=None,
+        data_mode='topdown',
+        data_prefix=dict(img='images/'),
+        data_root='/root/.cache/catpose/data/animalpose_cats/',
+        metainfo=dict(
+            from_file=
+            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
+        ),
+        pipeline=[
+            dict(budget_mb=2048, type='CachedLoadImage'),
+            dict(type='GetBBoxCenterScale'),
+            dict(input_size=(
+                192,
+                192,
+            ), type='TopdownAffine'),
+            dict(type='PackPoseInputs'),
+        ],
+        test_mode=True,
+        type='CocoDataset'),
+    drop_last=False,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(
+        _scope_='mmpose', round_up=False, shuffle=False,
+        type='DefaultSampler'))
+test_evaluator = dict(
+    _scope_='mmpose',
+    ann_file='/root/.cache/catpose/data/animalpose_cats/annotations/val.json',
+    type='CocoMetric')
+train_cfg = dict(by_epoch=True, max_epochs=6, val_interval=1)
+train_dataloader = dict(
+    batch_size=40,
+    dataset=dict(
+        _scope_='mmpose',
+        ann_file='annotations/train.json',
+        data_mode='topdown',
+        data_prefix=dict(img='images/'),
+        data_root='/root/.cache/catpose/data/animalpose_cats/',
+        metainfo=dict(
+            from_file=
+            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
+        ),
+        pipeline=[
+            dict(budget_mb=2048, type='CachedLoadImage'),
+            dict(type='GetBBoxCenterScale'),
+            dict(direction='horizontal', prob=0.5, type='RandomFlip'),
+            dict(
+                rotate_factor=20.0,
+                rotate_prob=0.6,
+                scale_factor=(
+                    0.8,
+                    1.2,
+                ),
+                scale_prob=1.0,
+                shift_prob=0.0,
+                type='RandomBBoxTransform'),
+            dict(input_size=(
+                192,
+                192,
+            ), type='TopdownAffine'),
+            dict(
+                encoder=dict(
+                    heatmap_size=(
+                        48,
+                        48,
+                    ),
+                    input_size=(
+                        192,
+                        192,
+                    ),
+                    sigma=1,
+                    type='MSRAHeatmap'),
+                type='GenerateTarget'),
+            dict(type='PackPoseInputs'),
+        ],
+        type='CocoDataset'),
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(_scope_='mmpose', shuffle=True, type='DefaultSampler'))
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(direction='horizontal', prob=0.5, type='RandomFlip'),
+    dict(
+        rotate_factor=20.0,
+        rotate_prob=0.6,
+        scale_factor=(
+            0.8,
+            1.2,
+        ),
+        scale_prob=1.0,
+        shift_prob=0.0,
+        type='RandomBBoxTransform'),
+    dict(input_size=(
+        128,
+        128,
+    ), type='TopdownAffine'),
+    dict(
+        encoder=dict(
+            heatmap_size=(
+                32,
+                32,
+            ),
+            input_size=(
+                128,
+                128,
+            ),
+            sigma=1,
+            type='MSRAHeatmap'),
+        type='GenerateTarget'),
+    dict(type='PackPoseInputs'),
+]
+val_cfg = dict()
+val_dataloader = dict(
+    batch_size=32,
+    dataset=dict(
+        _scope_='mmpose',
+        ann_file='annotations/val.json',
+        bbox_file=None,
+        data_mode='topdown',
+        data_prefix=dict(img='images/'),
+        data_root='/root/.cache/catpose/data/animalpose_cats/',
+        metainfo=dict(
+            from_file=
+            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
+        ),
+        pipeline=[
+            dict(budget_mb=2048, type='CachedLoadImage'),
+            dict(type='GetBBoxCenterScale'),
+            dict(input_size=(
+                192,
+                192,
+            ), type='TopdownAffine'),
+            dict(type='PackPoseInputs'),
+        ],
+        test_mode=True,
+        type='CocoDataset'),
+    drop_last=False,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(
+        _scope_='mmpose', round_up=False, shuffle=False,
+        type='DefaultSampler'))
+val_evaluator = dict(
+    _scope_='mmpose',
+    ann_file='/root/.cache/catpose/data/animalpose_cats/annotations/val.json',
+    type='CocoMetric')
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(input_size=(
+        128,
+        128,
+    ), type='TopdownAffine'),
+    dict(type='PackPoseInputs'),
+]
+vis_backends = [
+    dict(_scope_='mmpose', type='LocalVisBackend'),
+]
+visualizer = dict(
+    _scope_='mmpose',
+    name='visualizer-32_s2-5020116df593-1796077017408664376',
+    type='PoseLocalVisualizer',
+    vis_backends=[
+        dict(type='LocalVisBackend'),
+    ])
+work_dir = '/root/.cache/catpose/study/results/optimizer/runs/32_s2-5020116df593'
