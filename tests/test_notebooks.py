@@ -129,6 +129,9 @@ def test_final_report_notebook(tiny_cats, tmp_path):
     assert {row["model"].split(" ")[0] for row in rec["complexity"]} == {"baseline", "final"}
     assert all(row["GFLOPs"] > 0 and row["params_M"] > 0 for row in rec["complexity"])
     assert len(rec["per_keypoint"]) == 17
+    (final_json,) = results.glob(f"*/{rec['final']['no']:02d}_s{rec['final']['seed']}.json")
+    final = json.loads(final_json.read_text())
+    assert f"{rec['final']['AP']:.4f}" in rec["summary"] and f"budget `{final['budget']}`" in rec["summary"]
 
 
 def test_pretrain_notebook(tmp_path):

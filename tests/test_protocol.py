@@ -100,3 +100,17 @@ def test_study_cost_before_running_it():
     assert cpu.loc["baseline", "runs"] == 3 and cpu.loc["baseline", "epochs"] == 9  # 3 seeds x floor 3
     assert cpu.loc["lr_batch", "runs"] == 12 + 2  # one seed each, two more for the winner
     assert cpu.loc["total", "hours"] <= 10.0  # the issue's budget, on the dearest path
+
+
+def test_final_sentence_names_the_runs_own_budget_protocol_and_seed_mean():
+    """Under a protocol the report's own budget parameter (default full) is not what trained:
+    the sentence reads budget and protocol from the kept run, and gives the seeds' mean."""
+    from catpose_lib.report.final_report import final_sentence
+
+    runs = [dict(no=32, seed=s, parameter="Adamax", budget="0.03", protocol=dict(name="cpu"),
+                 best=dict(AP=ap)) for s, ap in ((0, 0.42), (1, 0.40), (2, 0.41))]
+    text = final_sentence(0.1487, runs, runs[0], "/data/cats")
+    assert text == ("Baseline mAP 0.1487 -> final run 32 (Adamax) 0.4100 over 3 seed(s); the model kept is "
+                    "seed 0 (0.4200), on `/data/cats` at budget `0.03` (protocol `cpu`).")
+    plain = dict(runs[1], protocol=None, budget="full")
+    assert final_sentence(0.1, [plain], plain, "r").endswith("seed 1 (0.4000), on `r` at budget `full`.")

@@ -106,6 +106,16 @@ def inference_speed(model, ann_file, flip_test, repeats=1):
     return n / (time.perf_counter() - start)
 
 
+def final_sentence(baseline_ap, final_runs, kept, root) -> str:
+    """Baseline -> final, the final's mean over its seeds and the seed kept, at the budget and
+    protocol the runs recorded (a protocol overrides the budget the report was given)."""
+    mean = sum(r["best"]["AP"] for r in final_runs) / len(final_runs)
+    protocol = (kept.get("protocol") or {}).get("name")
+    return (f"Baseline mAP {baseline_ap:.4f} -> final run {kept['no']:02d} ({kept['parameter']}) {mean:.4f} "
+            f"over {len(final_runs)} seed(s); the model kept is seed {kept['seed']} ({kept['best']['AP']:.4f}), "
+            f"on `{root}` at budget `{kept['budget']}`{f' (protocol `{protocol}`)' if protocol else ''}.")
+
+
 def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
                      results_dir="results", figures_dir="figures", overrides=None, synthetic=None,
                      final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True,
@@ -208,8 +218,7 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     path_table.to_csv(results_dir / "final_path.csv", index=False)
     complexity.to_csv(results_dir / "final_complexity.csv", index=False)
     first, last = path_table["mAP"].iloc[0], final_run["best"]["AP"]
-    summary = (f"Baseline mAP {first:.4f} -> final run {final_run['no']:02d} ({final_run['parameter']}) "
-               f"{last:.4f} on `{root}` at budget `{budget}`. Test-set predictions: "
+    summary = (f"{final_sentence(first, final_runs, final_run, root)} Test-set predictions: "
                f"`{result_keypoints}` ({len(json.loads(result_keypoints.read_text()))} instances).")
     if result_keypoints_test:
         summary += (f" Blind test set `{test_root}`: `{result_keypoints_test}` "
