@@ -88,3 +88,13 @@ def test_path_table_carries_each_blocks_recipe_and_draws_it(tmp_path):
     empty = subprocess.run([sys.executable, "-m", "catpose_lib", "table", "path", "--results", str(tmp_path)],
                            cwd=REPO, capture_output=True, text=True, timeout=120)
     assert empty.returncode != 0 and "no " in empty.stderr
+
+
+def test_complexity_table_prints_notebook_07s_csv_and_names_it_when_missing(tmp_path):
+    (tmp_path / "final_complexity.csv").write_text("model,params_M,GFLOPs\nfinal (run 32),28.54,5.764\n")
+    cmd = [sys.executable, "-m", "catpose_lib", "table", "complexity", "--markdown", "--results"]
+    out = subprocess.run(cmd + [str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert [c.strip() for c in out.stdout.splitlines()[2].split("|")[1:-1]] == ["final (run 32)", "28.54", "5.764"]
+    missing = subprocess.run(cmd + [str(tmp_path / "none")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert missing.returncode != 0 and str(tmp_path / "none" / "final_complexity.csv") in missing.stderr

@@ -1,12 +1,14 @@
 """``table BLOCK``: print the reference study's table of a block."""
 
 HELP = ("print a block's table: No., Policy, Parameter, Final mAP (epoch: mAP), Best mAP (epoch: mAP); "
-        "'study' prints every block's, one after the other; 'path' the recipe carried on after each block")
+        "'study' prints every block's, one after the other; 'path' the recipe carried on after each block; "
+        "'complexity' the final report's model complexity and runtime")
 
 
 def add_arguments(p):
     p.add_argument("block", help="a block, 'study' for the baseline and every block with results, or 'path' "
-                                 "for the path from the baseline through the blocks done so far")
+                                 "for the path from the baseline through the blocks done so far, 'complexity' for notebook 07's "
+                                 "final_complexity.csv")
     p.add_argument("--results", required=True)
     p.add_argument("--markdown", action="store_true", help="print as a markdown table")
     p.add_argument("--compute", action="store_true",
@@ -24,6 +26,8 @@ def run(args):
         table = whole_study_table(args.results)
     elif args.block == "path":
         table = path_table(args.results, args.figure)
+    elif args.block == "complexity":
+        table = complexity_table(args.results)
     else:
         results = load_block_results(args.results, args.block)
         if not results:
@@ -68,6 +72,20 @@ def path_table(results_dir, figure=None):
     return table.assign(**{"block winner": [f"{w}: {ap:.4f}" for w, ap in zip(table["winner"], table["winner_mAP"])]})[
         ["step", "run", "parameter", "mAP", "seeds", "block winner", "adopted", "vs baseline"]].rename(
         columns={"mAP": "best mAP (mean over seeds)"})
+
+
+def complexity_table(results_dir):
+    """Notebook 07's model complexity and runtime (baseline vs final), as it wrote them."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from catpose_lib.errors import CatposeError
+
+    path = Path(results_dir) / "final_complexity.csv"
+    if not path.is_file():
+        raise CatposeError(f"{path} does not exist: run notebooks/07_final_report.ipynb with results_dir {results_dir}")
+    return pd.read_csv(path)
 
 
 def whole_study_table(results_dir):
