@@ -109,8 +109,8 @@ def test_final_sentence_names_the_runs_own_budget_protocol_and_seed_mean():
 
     runs = [dict(no=32, seed=s, parameter="Adamax", budget="0.03", protocol=dict(name="cpu"),
                  best=dict(AP=ap)) for s, ap in ((0, 0.42), (1, 0.40), (2, 0.41))]
-    text = final_sentence(0.1487, runs, runs[0], "/data/cats")
+    text = final_sentence(0.1487, 0.41, len(runs), runs[0], "/data/cats")
     assert text == ("Baseline mAP 0.1487 -> final run 32 (Adamax) 0.4100 over 3 seed(s); the model kept is "
                     "seed 0 (0.4200), on `/data/cats` at budget `0.03` (protocol `cpu`).")
     plain = dict(runs[1], protocol=None, budget="full")
-    assert final_sentence(0.1, [plain], plain, "r").endswith("seed 1 (0.4000), on `r` at budget `full`.")
+    assert final_sentence(0.1, 0.40, 1, plain, "r").endswith("seed 1 (0.4000), on `r` at budget `full`.")

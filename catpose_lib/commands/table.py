@@ -81,8 +81,9 @@ def complexity_table(results_dir):
     import pandas as pd
 
     from catpose_lib.errors import CatposeError
+    from catpose_lib.report.final_report import COMPLEXITY_CSV
 
-    path = Path(results_dir) / "final_complexity.csv"
+    path = Path(results_dir) / COMPLEXITY_CSV
     if not path.is_file():
         raise CatposeError(f"{path} does not exist: run notebooks/07_final_report.ipynb with results_dir {results_dir}")
     return pd.read_csv(path)

@@ -94,6 +94,9 @@ def model_complexity(model, input_size):
                 params_str=info["params_str"], flops_str=info["flops_str"])
 
 
+COMPLEXITY_CSV = "final_complexity.csv"  # written here, read by `table complexity`
+
+
 def inference_speed(model, ann_file, flip_test, repeats=1):
     """Instances per second of top-down inference on the boxes of ``ann_file``."""
     from catpose_lib.engine.predict import predict_boxes
@@ -106,13 +109,12 @@ def inference_speed(model, ann_file, flip_test, repeats=1):
     return n / (time.perf_counter() - start)
 
 
-def final_sentence(baseline_ap, final_runs, kept, root) -> str:
-    """Baseline -> final, the final's mean over its seeds and the seed kept, at the budget and
-    protocol the runs recorded (a protocol overrides the budget the report was given)."""
-    mean = sum(r["best"]["AP"] for r in final_runs) / len(final_runs)
+def final_sentence(baseline_ap, final_mean, seeds, kept, root) -> str:
+    """Baseline -> final, the final's mean over its ``seeds`` (the study path's) and the seed kept,
+    at the budget and protocol the runs recorded (a protocol overrides the budget the report was given)."""
     protocol = (kept.get("protocol") or {}).get("name")
-    return (f"Baseline mAP {baseline_ap:.4f} -> final run {kept['no']:02d} ({kept['parameter']}) {mean:.4f} "
-            f"over {len(final_runs)} seed(s); the model kept is seed {kept['seed']} ({kept['best']['AP']:.4f}), "
+    return (f"Baseline mAP {baseline_ap:.4f} -> final run {kept['no']:02d} ({kept['parameter']}) {final_mean:.4f} "
+            f"over {seeds} seed(s); the model kept is seed {kept['seed']} ({kept['best']['AP']:.4f}), "
             f"on `{root}` at budget `{kept['budget']}`{f' (protocol `{protocol}`)' if protocol else ''}.")
 
 
@@ -153,11 +155,12 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
                  init=init or None)  # the study path reads the baseline's results from results_dir
     path_table, candidates = study_path(results_dir)
     if final == "best":
-        final_runs = max(candidates, key=lambda c: c[2])[1]
+        chosen = max(candidates, key=lambda c: c[2])
     else:
-        final_runs = next((c[1] for c in candidates if c[0] == int(final)), None)
-        if final_runs is None:
+        chosen = next((c for c in candidates if c[0] == int(final)), None)
+        if chosen is None:
             raise ValueError(f"run {final} is not on the study path ({[c[0] for c in candidates]})")
+    _, final_runs, final_mean = chosen
     final_run = max(final_runs, key=lambda r: r["best"]["AP"])
     baseline_run = max(candidates[0][1], key=lambda r: r["best"]["AP"])
 
@@ -216,9 +219,9 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
 
     path_fig = path_figure(path_table, figures_dir / "path.png")
     path_table.to_csv(results_dir / "final_path.csv", index=False)
-    complexity.to_csv(results_dir / "final_complexity.csv", index=False)
+    complexity.to_csv(results_dir / COMPLEXITY_CSV, index=False)
     first, last = path_table["mAP"].iloc[0], final_run["best"]["AP"]
-    summary = (f"{final_sentence(first, final_runs, final_run, root)} Test-set predictions: "
+    summary = (f"{final_sentence(first, final_mean, len(final_runs), final_run, root)} Test-set predictions: "
                f"`{result_keypoints}` ({len(json.loads(result_keypoints.read_text()))} instances).")
     if result_keypoints_test:
         summary += (f" Blind test set `{test_root}`: `{result_keypoints_test}` "
