@@ -4,6 +4,7 @@ import os
 
 from mmengine.config import DictAction
 
+from catpose_lib.engine.pretrain import PRETRAIN_RUNS
 from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 HELP = ("pretrain ResNet-50 / HRNet-W32 pose models on other animals (Animal-Pose dogs, sheep, "
@@ -17,7 +18,8 @@ def add_arguments(p):
                         "category) or a course-layout root")
     p.add_argument("--results", required=True, help="results folder (the run lands in RESULTS/pretrain/)")
     p.add_argument("--backbone", nargs="+", default=["resnet50", "hrnet_w32"],
-                   choices=("resnet50", "hrnet_w32"), help="backbones to pretrain (default: both)")
+                   choices=tuple(PRETRAIN_RUNS), help="backbones to pretrain (default: resnet50 hrnet_w32; "
+                   "the EfficientNet-Lite ones start from ImageNet)")
     p.add_argument("--zero-shot", default=None, metavar="CATS",
                    help="cat data (raw Animal-Pose folder or course root) whose val split measures "
                         "the zero-shot AP")

@@ -102,6 +102,12 @@ STUDY = (
     _e(33, "optimizer", "Optimizer", "SGD (momentum 0.9)", ref_no=-1, optimizer="SGD", momentum=0.9),
     _e(34, "optimizer", "Optimizer", "AdamW (weight decay 1e-4)", ref_no=-1, optimizer="AdamW",
        weight_decay=1e-4),
+    # beyond the reference study: EfficientNet-Lite2 (ImageNet weights from its installed package)
+    # on block 05's base; 35 starts from ImageNet -> the other animals (`pretrain`), 36 from ImageNet alone
+    _e(35, "backbone", "Backbone", "EfficientNet-Lite2, ImageNet -> other animals", ref_no=-1,
+       backbone="efficientnet_lite2", head_channels=256, note="beyond the reference study"),
+    _e(36, "backbone", "Backbone", "EfficientNet-Lite2, ImageNet alone", ref_no=-1,
+       backbone="efficientnet_lite2", head_channels=256, pretrained="imagenet", note="beyond the reference study"),
 )
 
 

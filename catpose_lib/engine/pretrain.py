@@ -19,6 +19,15 @@ PRETRAIN_RUNS = {
                            "ResNet-50 SimpleBaseline on dogs, sheep, horses, cows", {}),
     "hrnet_w32": Experiment(92, "pretrain", "Cross-species pretraining",
                             "HRNet-W32 on dogs, sheep, horses, cows", dict(backbone="hrnet_w32")),
+    # from ImageNet (the installed packages' weights), at the study's 192 / 48 px
+    "efficientnet_lite0": Experiment(93, "pretrain", "Cross-species pretraining",
+                                     "EfficientNet-Lite0 from ImageNet on dogs, sheep, horses, cows",
+                                     dict(backbone="efficientnet_lite0", pretrained="imagenet", head_channels=256, lr=5e-4,
+                                          input_size=192, heatmap_size=48)),
+    "efficientnet_lite2": Experiment(94, "pretrain", "Cross-species pretraining",
+                                     "EfficientNet-Lite2 from ImageNet on dogs, sheep, horses, cows",
+                                     dict(backbone="efficientnet_lite2", pretrained="imagenet", head_channels=256, lr=5e-4,
+                                          input_size=192, heatmap_size=48)),
 }
 DEFAULT_OUT = CACHE / "pretrained"
 

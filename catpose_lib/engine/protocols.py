@@ -43,7 +43,8 @@ PROTOCOLS = {
                                                  "(or none, or ImageNet via --set pretrained=...)"),
     # sized with study_cost(): ~9.6 CPU-hours on 2 cores if every later block inherits 256 px and HRNet
     "cpu": Protocol("cpu", "0.03", min_epochs=3, seeds=(0,), confirm_seeds=(1, 2),
-                    init={"resnet50": _pretrained("resnet50"), "hrnet_w32": _pretrained("hrnet_w32")},
+                    init={b: _pretrained(b) for b in ("resnet50", "hrnet_w32", "efficientnet_lite0",
+                                                      "efficientnet_lite2")},
                     description="2 CPU cores: 3% of each run's epochs, at least 3; the cross-species "
                                 "start of the run's backbone; seeds 1 and 2 added for the baseline and "
                                 "each block's winner"),
@@ -65,12 +66,15 @@ def backbone_name(cfg) -> str:
         return f"resnet{bb.depth}"
     if bb.type == "HRNet":
         return f"hrnet_w{bb.extra.stage2.num_channels[0]}"
+    if bb.type == "EfficientNetLite":
+        return f"efficientnet_{bb.arch}"
     return str(bb.type).lower()
 
 
-def protocol_init(protocol, cfg):
-    """The protocol's start checkpoint for this run's backbone (None: no start)."""
-    if protocol is None or not protocol.init:
+def protocol_init(protocol, cfg, overrides=None):
+    """The protocol's start checkpoint for this run's backbone (None: no start).  A run whose
+    knobs set ``pretrained`` (backbone weights only, e.g. ImageNet) takes no whole-model start."""
+    if protocol is None or not protocol.init or (overrides or {}).get("pretrained"):
         return None
     name = backbone_name(cfg)
     if name not in protocol.init:
@@ -82,8 +86,12 @@ def protocol_init(protocol, cfg):
 # Training cost of one epoch relative to ResNet-50 at 128 px (forward + backward, bf16 +
 # channels-last, 2 cores, measured: ResNet-50 17.6 / 5.5 samples/s at 128 / 256 px, HRNet-W32
 # 13.8 / 4.0); other sizes scale with the pixels.
+# EfficientNet-Lite2 with 3 x 256 deconvs: 15.5 / 8.6 samples/s at 192 / 256 px (the 128 px value
+# follows from the pixel interpolation below); Lite0 is counted as Lite2, an upper bound.
 RELATIVE_COST = {("resnet50", 128): 1.0, ("resnet50", 256): 17.6 / 5.5,
-                 ("hrnet_w32", 128): 17.6 / 13.8, ("hrnet_w32", 256): 17.6 / 4.0}
+                 ("hrnet_w32", 128): 17.6 / 13.8, ("hrnet_w32", 256): 17.6 / 4.0,
+                 ("efficientnet_lite2", 128): 0.49, ("efficientnet_lite2", 256): 17.6 / 8.6,
+                 ("efficientnet_lite0", 128): 0.49, ("efficientnet_lite0", 256): 17.6 / 8.6}
 
 
 def _epoch_cost(backbone, size):

@@ -107,7 +107,7 @@ def resolve_run(req: RunRequest) -> dict:
     if protocol:
         cfg.catpose.protocol = protocol.name
     init = None
-    init_path = req.init or protocol_init(protocol, cfg)
+    init_path = req.init or protocol_init(protocol, cfg, req.overrides)
     if init_path:  # checked before any training: missing file, wrong backbone
         from catpose_lib.engine.start_checkpoint import check_start_checkpoint
 
