@@ -25,13 +25,13 @@ def data_root(path):
 
 
 def device_of(device):
-    from catpose_lib.engine.run_one import resolve_device
+    from catpose_lib.runs.run import resolve_device
 
     return resolve_device(device)
 
 
 def emit(numbers: dict, json_path=None):
-    from catpose_lib.engine.provenance import now_iso, provenance
+    from catpose_lib.runs.provenance import now_iso, provenance
 
     numbers = dict(numbers, measured=now_iso(), provenance=provenance(numbers.get("device", "cpu")))
     if json_path:

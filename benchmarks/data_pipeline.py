@@ -10,7 +10,7 @@ def pipeline_rate(cfg, epochs, limit):
     from mmengine.registry import init_default_scope
     from mmpose.registry import DATASETS
 
-    from catpose_lib.engine.image_cache import clear_cache
+    from catpose_lib.runs.image_cache import clear_cache
 
     init_default_scope("mmpose")
     clear_cache()
@@ -33,8 +33,8 @@ def main():
 
     import copy
 
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.image_cache import use_image_cache
+    from catpose_lib.recipe.config import build_config
+    from catpose_lib.runs.image_cache import use_image_cache
 
     root = data_root(args.data)
     cfg = build_config(root)

@@ -16,8 +16,8 @@ def main():
 
     from mmpose.apis import init_model
 
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.predict import build_model, load_run, predict_boxes
+    from catpose_lib.recipe.config import build_config
+    from catpose_lib.runs.predict import build_model, load_run, predict_boxes
 
     root = data_root(args.data)
     device = device_of(args.device)

@@ -26,8 +26,8 @@ def main():
 
     from pathlib import Path
 
-    from catpose_lib.engine.parity import compare_settings
-    from catpose_lib.engine.sweep import run_baseline
+    from catpose_lib.report.parity import compare_settings
+    from catpose_lib.workers.blocks import run_baseline
 
     root = data_root(args.data)
     device = device_of(args.device)

@@ -52,7 +52,7 @@ def run_arm_seed(args, arm, seed):
 
 
 def summarise(results_dir) -> dict:
-    from catpose_lib.engine.results import load_block_results
+    from catpose_lib.runs.results import load_block_results
 
     arms = {}
     for folder in sorted(p for p in Path(results_dir).iterdir() if (p / "baseline").is_dir()):
@@ -134,7 +134,7 @@ def main(argv=None):
               f"+- {a['best_std']:.4f}  seeds {a['seeds']}"
               + (f"  x{ratio:.1f} scratch" if ratio else ""))
     if args.json:
-        from catpose_lib.engine.provenance import now_iso
+        from catpose_lib.runs.provenance import now_iso
 
         out = Path(args.json)
         previous = json.loads(out.read_text()) if out.exists() else {}

@@ -44,7 +44,7 @@ def best_so_far(aps, epochs):
 
 
 def run_grid(args, root, fixed):
-    from catpose_lib.engine.sweep import run_block
+    from catpose_lib.workers.blocks import run_block
 
     runs = run_block("lr_batch", root, args.results, experiments=QUICK_GRID if args.quick else None,
                      budget=args.budget, seeds=[args.seed], device=args.device, base="baseline", overrides=fixed,
@@ -59,9 +59,9 @@ def run_grid(args, root, fixed):
 
 
 def run_search_arm(args, root, fixed, epochs):
-    from catpose_lib.engine.results import read_result
-    from catpose_lib.engine.search import run_search
-    from catpose_lib.engine.search_space import DEFAULT_SPACE
+    from catpose_lib.runs.results import read_result
+    from catpose_lib.workers.search import run_search
+    from catpose_lib.workers.search_space import DEFAULT_SPACE
 
     space = {k: v for k, v in DEFAULT_SPACE.items()
              if k not in fixed and not (k == "input_size" and "heatmap_size" in fixed)}

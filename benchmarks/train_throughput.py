@@ -4,7 +4,7 @@ iterations, in one invocation.  Prints samples/s and the ratios catpose / plain.
     .venv/bin/python benchmarks/train_throughput.py [--iters 12 --warmup 3 --batch-size 32]
 
 Targets: identical settings >= 1.0 (no wrapper tax); catpose's defaults >= 2.0 on CPUs with
-AVX512-BF16/AMX (bf16 autocast + channels-last + image cache, see catpose_lib/engine/speed_defaults.py).
+AVX512-BF16/AMX (bf16 autocast + channels-last + image cache, see catpose_lib/runs/speed_defaults.py).
 """
 import copy
 import time
@@ -63,10 +63,10 @@ def main():
 
     from mmengine.config import Config
 
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.image_cache import use_image_cache
-    from catpose_lib.engine.precision import apply_speed_options
-    from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+    from catpose_lib.recipe.config import build_config
+    from catpose_lib.runs.image_cache import use_image_cache
+    from catpose_lib.runs.precision import apply_speed_options
+    from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
     root = data_root(args.data)
     device = device_of(args.device)

@@ -20,7 +20,6 @@ COMMANDS = {
     "config": "config",
     "table": "table",
     "predict": "predict",
-    "compact": "compact",
     "pretrain": "pretrain",
     "search": "search",
     "report": "report",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catpose_lib.engine.predict import build_model, output_order, predict_boxes
+from catpose_lib.runs.predict import build_model, output_order, predict_boxes
 from catpose_lib.report.keypoint_eval import oks_ap as ap
 
 REPO = Path(__file__).resolve().parents[1]

@@ -71,7 +71,7 @@ def build_start(results=None, threads=None) -> dict:
     import torch
 
     from catpose_lib.data.default_data import synthetic_cats
-    from catpose_lib.engine.sweep import run_baseline
+    from catpose_lib.workers.blocks import run_baseline
 
     if threads:
         torch.set_num_threads(int(threads))
@@ -89,8 +89,8 @@ def pack_start(r: dict) -> dict:
     provenance: settings, history, sha256s, and the AP of the unpacked copy on its own val
     split and, before any training, on the demo's."""
     from catpose_lib.data.default_data import synthetic_cats
-    from catpose_lib.engine.pretrain import evaluate_checkpoint, export_start_checkpoint
-    from catpose_lib.engine.start_checkpoint import sha256_file
+    from catpose_lib.runs.pretrain import evaluate_checkpoint, export_start_checkpoint
+    from catpose_lib.recipe.start import sha256_file
     from pack_checkpoint import pack
 
     work = _cache() / "demo_start"
@@ -121,7 +121,7 @@ def pack_start(r: dict) -> dict:
 
 def unpack_start(out=None) -> Path:
     """The demo start as a plain checkpoint at ``out``, rebuilt from the packed part(s) once."""
-    from catpose_lib.engine.start_checkpoint import sha256_file
+    from catpose_lib.recipe.start import sha256_file
     from catpose_lib.errors import CatposeError
     from pack_checkpoint import unpack
 

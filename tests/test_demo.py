@@ -27,7 +27,7 @@ def test_demo_recipe_learns_on_a_tiny_budget(tmp_path):
     """The demo's recipe (easy cats, its model, its start, one of block 03's runs) on 16 train /
     16 val images for 2 epochs: AP clearly above 0 (from scratch it is 0.000 after an epoch)."""
     from catpose_lib.data.default_data import synthetic_cats
-    from catpose_lib.engine.sweep import run_block
+    from catpose_lib.workers.blocks import run_block
 
     start = demo.unpack_start(tmp_path / "start.pth")
     assert demo.unpack_start(tmp_path / "start.pth") == start            # unpacked once
@@ -84,7 +84,7 @@ def test_demo_recipe_reaches_the_target(tmp_path):
 def test_unbiased_knob_makes_the_codec_dark(tiny_cats):
     """At 16x16 heatmaps the default codec's integer peaks cap the AP of perfect heatmaps at
     0.64 on the demo's val cats; DARK (knob ``unbiased``) lifts that cap to 0.96."""
-    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.recipe.config import build_config
 
     cfg = build_config(tiny_cats, demo.DEMO_MODEL)
     target = next(t for t in cfg.train_dataloader.dataset.pipeline if t["type"] == "GenerateTarget")

@@ -51,8 +51,8 @@ def test_feature_maps_at_strides_4_to_32():
 
 
 def test_knob_builds_the_pose_model_with_the_checkpoints_preprocessing(tiny_cats):
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.overrides import LITE_CHANNELS
+    from catpose_lib.recipe.config import build_config
+    from catpose_lib.recipe.knobs import LITE_CHANNELS
 
     for name, channels in LITE_CHANNELS.items():
         cfg = build_config(tiny_cats, dict(backbone=name, pretrained="imagenet", head_channels=128))
@@ -73,7 +73,7 @@ def test_lite0_sees_cats_in_real_cat_photos(shared_cats, tiny_cats):
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
 
-    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.recipe.config import build_config
 
     init_default_scope("mmpose")
     cfg = build_config(tiny_cats, dict(backbone="efficientnet_lite0", pretrained="imagenet"))

@@ -16,7 +16,7 @@ from tests.conftest import QUICK, REPO
 
 # ---------------------------------------------------------------- the baseline, faithfully
 def test_baseline_config_matches_the_course(tiny_cats):
-    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.recipe.config import build_config
 
     cfg = build_config(tiny_cats)
     assert cfg.model.type == "TopdownPoseEstimator"
@@ -51,7 +51,7 @@ def test_baseline_config_matches_the_course(tiny_cats):
 
 
 def test_study_has_all_reference_runs():
-    from catpose_lib.engine.experiments import BLOCKS, STUDY, block_experiments
+    from catpose_lib.recipe.experiments import BLOCKS, STUDY, block_experiments
 
     assert [e.no for e in STUDY] == list(range(1, 35))
     counts = {b: len(block_experiments(b)) for b in BLOCKS}
@@ -64,7 +64,7 @@ def test_study_has_all_reference_runs():
 
 
 def test_knobs_are_mmpose_values_and_set_nothing_else(tiny_cats):
-    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.recipe.config import build_config
 
     def bbox(cfg):
         return next(t for t in cfg.train_dataloader.dataset.pipeline if t["type"] == "RandomBBoxTransform")
@@ -81,9 +81,9 @@ def test_knobs_are_mmpose_values_and_set_nothing_else(tiny_cats):
 
 
 def test_overrides_resolve_to_mmpose_config(tiny_cats):
-    from catpose_lib.engine.budget import apply_budget
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.experiments import get_experiment
+    from catpose_lib.recipe.budget import apply_budget
+    from catpose_lib.recipe.config import build_config
+    from catpose_lib.recipe.experiments import get_experiment
 
     cfg = build_config(tiny_cats, get_experiment(26).overrides)
     assert tuple(cfg.model.head.decoder.input_size) == (256, 256) and cfg.model.head.decoder.sigma == 2
@@ -109,8 +109,8 @@ def test_every_study_config_builds_a_model(tiny_cats):
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
 
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.experiments import STUDY
+    from catpose_lib.recipe.config import build_config
+    from catpose_lib.recipe.experiments import STUDY
 
     init_default_scope("mmpose")
     seen = set()
@@ -131,7 +131,7 @@ def test_every_study_config_builds_a_model(tiny_cats):
 
 # ---------------------------------------------------------------- runs
 def _run(tiny_cats, results, **kw):
-    from catpose_lib.engine.sweep import run_block
+    from catpose_lib.workers.blocks import run_block
 
     kw.setdefault("overrides", QUICK)
     kw.setdefault("budget", "smoke")
@@ -171,7 +171,7 @@ def test_progress_says_run_i_of_n_and_time_left(tiny_cats, tmp_path, capfd):
 
 
 def test_smoke_run_result_then_skip(tiny_cats, tmp_path):
-    from catpose_lib.engine.results import load_block_results, study_table
+    from catpose_lib.runs.results import load_block_results, study_table
 
     results = _run(tiny_cats, tmp_path, experiments=[10])
     (r,) = results
@@ -185,7 +185,7 @@ def test_smoke_run_result_then_skip(tiny_cats, tmp_path):
     assert r["base"]["name"] == "baseline" and r["budget"] == "smoke"
     assert r["provenance"]["packages"]["mmpose"] == "1.3.2" and r["provenance"]["device"] == "cpu"
     # the engine's defaults: bf16 autocast where the CPU has it, channels-last
-    from catpose_lib.engine.precision import cpu_bf16_supported
+    from catpose_lib.runs.precision import cpu_bf16_supported
 
     assert r["speed"]["precision"] == ("bf16" if cpu_bf16_supported() else "fp32")
     assert r["speed"]["channels_last"] is True
@@ -205,7 +205,7 @@ def test_a_run_with_a_finished_twins_key_takes_its_result_untrained(tiny_cats, t
     """Under a budget two experiments can be the same trained run (e.g. 200 and 175 epochs
     both rounding to 2): the second takes the first's numbers, marked, at no compute, and
     nothing else is lost; a run of another key still trains."""
-    from catpose_lib.engine.results import (compute_frame, compute_seconds, load_block_results,
+    from catpose_lib.runs.results import (compute_frame, compute_seconds, load_block_results,
                                             study_table)
 
     first, twin = _run(tiny_cats, tmp_path, experiments=[15, 19])
@@ -232,7 +232,7 @@ def test_a_run_with_a_finished_twins_key_takes_its_result_untrained(tiny_cats, t
 
 
 def test_lr_1e3_ends_as_not_converge_and_table_shows_it(tiny_cats, tmp_path):
-    from catpose_lib.engine.results import load_block_results, study_table
+    from catpose_lib.runs.results import load_block_results, study_table
 
     (r,) = _run(tiny_cats, tmp_path, experiments=[14], overrides=dict(QUICK, lr=1e3))
     assert r["status"] == "not converge", (r["status"], r.get("message"))
@@ -288,7 +288,7 @@ def test_run_killed_before_its_last_validation_resumes_with_that_validation(tiny
     """Deterministic form of the kill window: epoch 2's checkpoint is saved, its validation
     never ran.  The rerun resumes at epoch 2 = max_epochs, trains nothing, validates epoch 2
     (with the CheckpointHook ready, so best-checkpoint saving works) and keeps epoch 2's loss."""
-    from catpose_lib.engine.hooks import read_history
+    from catpose_lib.runs.hooks import read_history
 
     with pytest.raises(KeyboardInterrupt):
         _run(tiny_cats, tmp_path, experiments=[10])
@@ -304,7 +304,7 @@ def test_run_killed_before_its_last_validation_resumes_with_that_validation(tiny
 
 
 def test_best_base_comes_from_previous_block(tiny_cats, tmp_path):
-    from catpose_lib.engine.sweep import resolve_base
+    from catpose_lib.workers.blocks import resolve_base
     from catpose_lib.errors import CatposeError
 
     with pytest.raises(CatposeError, match="previous block 'lr_batch'"):
@@ -347,7 +347,7 @@ def test_predict_writes_coco_results_for_test_boxes(tiny_cats, trained_run, tmp_
 def test_predictions_follow_the_keypoint_order_of_the_test_file(tiny_cats, trained_run, tmp_path):
     """A test file whose category lists the keypoints in another order (a blind Animal-Pose
     test set lists them in the raw order) gets each prediction in that order, by name."""
-    from catpose_lib.engine.predict import build_model, predict_boxes
+    from catpose_lib.runs.predict import build_model, predict_boxes
     from catpose_lib.errors import DataError
 
     model = build_model(trained_run)
@@ -372,7 +372,7 @@ def test_predictions_follow_the_keypoint_order_of_the_test_file(tiny_cats, train
 
 def test_raw_animalpose_names_map_onto_the_animalpose20_outputs():
     from catpose_lib.data.animalpose import RAW_TO_MMPOSE
-    from catpose_lib.engine.predict import output_order
+    from catpose_lib.runs.predict import output_order
     from catpose_lib.schemes import load_scheme
 
     model = [load_scheme("animalpose20")["keypoint_id2name"][k] for k in range(20)]
@@ -441,7 +441,7 @@ def test_pretrained_local_checkpoint_changes_backbone(tiny_cats, tmp_path):
     from mmpose.registry import MODELS
 
     from catpose_lib.compat import checkpoint_loading
-    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.recipe.config import build_config
 
     checkpoint_loading.install()
     init_default_scope("mmpose")
@@ -464,7 +464,7 @@ def test_pretrained_local_checkpoint_changes_backbone(tiny_cats, tmp_path):
 def test_transfer_from_an_earlier_run(tiny_cats, trained_run, tmp_path):
     """`init` starts a run from a previous run's checkpoint (trained on synthetic cats; a
     catpose run folder's file, so it loads as our own), recorded by sha256."""
-    from catpose_lib.engine.start_checkpoint import sha256_file
+    from catpose_lib.recipe.start import sha256_file
 
     (r,) = _run(tiny_cats, tmp_path, experiments=[10], overrides=dict(QUICK, lr=1e-12),
                 init=trained_run["checkpoint"])
@@ -478,7 +478,7 @@ def test_transfer_from_an_earlier_run(tiny_cats, trained_run, tmp_path):
 
 def _recorded(results, block, no, seed, ap, experiment_overrides=None, base=None):
     """A finished run's result JSON as run_one writes it (the fields tables and bases read)."""
-    from catpose_lib.engine.results import result_path, write_result
+    from catpose_lib.runs.results import result_path, write_result
 
     write_result(result_path(results, block, no, seed), dict(
         no=no, seed=seed, block=block, policy=block, parameter=f"run {no}", status="finished",
@@ -491,7 +491,7 @@ def _recorded(results, block, no, seed, ap, experiment_overrides=None, base=None
 def test_a_block_winner_that_loses_to_its_base_is_not_carried_on(tmp_path):
     """base=best is the best known recipe: augmentation's winner (0.14) lost to the baseline
     (0.15), so block 02 starts from the baseline; epochs' winner (0.20) wins and is carried on."""
-    from catpose_lib.engine.sweep import resolve_base, study_walk
+    from catpose_lib.workers.blocks import resolve_base, study_walk
     from catpose_lib.report.final_report import study_path
 
     for seed in (0, 1, 2):
@@ -516,7 +516,7 @@ def test_a_block_winner_that_loses_to_its_base_is_not_carried_on(tmp_path):
                                                  ((0.15, 0.16, 0.17), False, True),   # +0.01 within the noise
                                                  ((0.13, 0.14, 0.15), False, False)])  # lost: base kept
 def test_block_verdict_says_beyond_noise_and_what_the_next_block_starts_from(tmp_path, aps, beats, adopted):
-    from catpose_lib.engine.results import load_block_results
+    from catpose_lib.runs.results import load_block_results
     from catpose_lib.report.block_summary import block_verdict
 
     for seed, ap in enumerate(aps):
@@ -530,22 +530,3 @@ def test_block_verdict_says_beyond_noise_and_what_the_next_block_starts_from(tmp
                               "Its winner lost to the base: the next block starts from baseline again.")
 
 
-def test_epoch_seconds_leave_out_the_time_the_process_was_stopped():
-    """A run paused with SIGSTOP (the test suite beside the study) must not count its pause as
-    compute: the history's seconds come from engine.clock."""
-    script = ("import time\n"
-              "from catpose_lib.engine.clock import RunningClock\n"
-              "clock = RunningClock(tick=0.1, gap=1.0)\n"
-              "c0, w0 = clock(), time.monotonic()\n"
-              "print('ready', flush=True)\n"
-              "while time.monotonic() - w0 < 6:\n    time.sleep(0.05)\n"
-              "print(round(clock() - c0, 2), round(time.monotonic() - w0, 2), flush=True)\n")
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(0.5)
-    os.kill(child.pid, signal.SIGSTOP)
-    time.sleep(3)
-    os.kill(child.pid, signal.SIGCONT)
-    running, wall = map(float, child.stdout.readline().split())
-    assert child.wait(timeout=60) == 0
-    assert wall >= 6 and 2.3 <= running <= 3.7, (running, wall)  # 6 s, 3 of them stopped

@@ -42,7 +42,7 @@ def test_cli_help_lists_commands():
 
 
 def _cfg(data_root, work_dir, epochs):
-    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.recipe.config import build_config
 
     cfg = build_config(data_root, dict(QUICK, epochs=epochs, lr=1e-3, batch_size=4), work_dir=work_dir,
                        num_workers=0)

@@ -70,11 +70,11 @@ def test_dataset_notebook(tiny_cats, tmp_path):
 
 def _previous_winner(name, data, results):
     """The previous block's run, trained here, so that base 'best' has a winner to start from."""
-    from catpose_lib.engine.sweep import run_block
+    from catpose_lib.workers.blocks import run_block
 
     if name not in PREVIOUS_RUN:
         return None
-    from catpose_lib.engine.experiments import get_experiment
+    from catpose_lib.recipe.experiments import get_experiment
 
     prev = get_experiment(PREVIOUS_RUN[name])
     (r,) = run_block(prev.block, data, results, experiments=[prev.no], budget="smoke", base="baseline",

@@ -9,7 +9,7 @@ from tests.conftest import REPO
 
 
 def test_lists_of_runs_are_accepted_as_papermill_users_write_them():
-    from catpose_lib.engine.params import check_run_parameters, parse_ints
+    from catpose_lib.recipe.params import check_run_parameters, parse_ints
 
     assert parse_ints("experiments", "9,10") == parse_ints("experiments", "9 10") == [9, 10]
     assert parse_ints("experiments", " 9, 10 ") == parse_ints("experiments", [9, "10"]) == [9, 10]
@@ -31,7 +31,7 @@ def test_lists_of_runs_are_accepted_as_papermill_users_write_them():
     (dict(overrides={"lr_typo": 1}), "overrides", "unknown experiment knob"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_a_bad_parameter_is_one_line_naming_it(kwargs, name, accepts):
-    from catpose_lib.engine.params import check_run_parameters
+    from catpose_lib.recipe.params import check_run_parameters
     from catpose_lib.errors import ParameterError
 
     with pytest.raises(ParameterError) as exc:
@@ -41,7 +41,7 @@ def test_a_bad_parameter_is_one_line_naming_it(kwargs, name, accepts):
 
 
 def test_a_data_root_without_annotations(tmp_path):
-    from catpose_lib.engine.params import check_run_parameters
+    from catpose_lib.recipe.params import check_run_parameters
     from catpose_lib.errors import ParameterError
 
     (tmp_path / "images").mkdir()

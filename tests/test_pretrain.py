@@ -33,7 +33,7 @@ def tiny_animals(tmp_path_factory):
 @pytest.fixture(scope="module")
 def pretrained(tiny_animals, tmp_path_factory):
     """A smoke pretraining of the quick ResNet-18 (one per module)."""
-    from catpose_lib.engine.pretrain import pretrain
+    from catpose_lib.runs.pretrain import pretrain
 
     out = tmp_path_factory.mktemp("pretrain")
     r = pretrain(tiny_animals["others"], out / "results", backbone="resnet50", zero_shot_root=tiny_animals["cats"],
@@ -57,7 +57,7 @@ def test_import_merges_species_into_one_category(tmp_path):
 
 
 def test_pretrain_writes_a_start_checkpoint_with_sha256_and_zero_shot_ap(pretrained):
-    from catpose_lib.engine.start_checkpoint import sha256_file
+    from catpose_lib.recipe.start import sha256_file
 
     r, out = pretrained
     assert r["status"] == "finished", r.get("message")
@@ -87,7 +87,7 @@ def test_pretrain_config_inherits_the_baseline():
 
 
 def test_run_from_the_start_checkpoint_records_its_sha256_and_loads_it(pretrained, tiny_animals, tmp_path):
-    from catpose_lib.engine.sweep import run_baseline
+    from catpose_lib.workers.blocks import run_baseline
 
     r0, _ = pretrained
     (r,) = run_baseline(tiny_animals["cats"], tmp_path / "res", budget="smoke", device="cpu",
@@ -103,7 +103,7 @@ def test_run_from_the_start_checkpoint_records_its_sha256_and_loads_it(pretraine
 
 
 def test_init_errors_come_before_training(pretrained, tiny_animals, tmp_path):
-    from catpose_lib.engine.sweep import run_baseline
+    from catpose_lib.workers.blocks import run_baseline
     from catpose_lib.errors import CatposeError
 
     r0, _ = pretrained
@@ -119,7 +119,7 @@ def test_init_errors_come_before_training(pretrained, tiny_animals, tmp_path):
 
 
 def test_start_checkpoint_with_code_is_refused(tiny_animals, tmp_path):
-    from catpose_lib.engine.sweep import run_baseline
+    from catpose_lib.workers.blocks import run_baseline
     from catpose_lib.errors import CatposeError
 
     bad = tmp_path / "evil.pth"
@@ -194,9 +194,9 @@ def test_pretrain_held_by_another_worker_is_skipped_and_not_a_failure(tiny_anima
 
     from catpose_lib.commands import pretrain as command
     from catpose_lib.data.default_data import course_layout_root
-    from catpose_lib.engine.pretrain import PRETRAIN_CONFIG, PRETRAIN_RUNS
-    from catpose_lib.engine.provenance import data_fingerprint
-    from catpose_lib.engine.run_one import RunRequest, resolve_run
+    from catpose_lib.runs.pretrain import PRETRAIN_CONFIG, PRETRAIN_RUNS
+    from catpose_lib.runs.provenance import data_fingerprint
+    from catpose_lib.runs.run import RunRequest, resolve_run
 
     others = course_layout_root(tiny_animals["others"], one_category="animal")
     req = RunRequest(experiment=PRETRAIN_RUNS["resnet50"], data_root=str(others), results_dir=str(tmp_path),
@@ -215,7 +215,7 @@ def test_pretrain_held_by_another_worker_is_skipped_and_not_a_failure(tiny_anima
 
 
 def test_backbones_as_papermill_string_are_split_and_checked_before_any_work(tmp_path):
-    from catpose_lib.engine.pretrain import pretrain_backbones
+    from catpose_lib.runs.pretrain import pretrain_backbones
     from catpose_lib.errors import ParameterError
 
     with pytest.raises(ParameterError) as err:  # `-p backbones resnet50,hrnet_w48`
@@ -227,7 +227,7 @@ def test_run_from_a_start_checkpoint_resumes_from_its_own_checkpoint(pretrained,
                                                                      kill_at_second_validation):
     """mmengine resumes *from load_from* when both are set: a killed run from a start checkpoint
     must resume from its work dir's last checkpoint (it failed with KeyError 'epoch')."""
-    from catpose_lib.engine.sweep import run_baseline
+    from catpose_lib.workers.blocks import run_baseline
 
     r0, _ = pretrained
     kw = dict(budget="smoke", device="cpu", common_overrides=QUICK, num_workers=0, verbose=False,
@@ -254,7 +254,7 @@ def test_gpu_check_from_a_packed_start_runs_the_arms_from_it_and_reports_the_tra
     sys.path.insert(0, str(REPO / "scripts"))
     from pack_checkpoint import pack
 
-    from catpose_lib.engine.start_checkpoint import sha256_file
+    from catpose_lib.recipe.start import sha256_file
 
     r0, _ = pretrained
     (tmp_path / "start").mkdir()
@@ -309,7 +309,7 @@ def test_gpu_check_deadline_stops_the_whole_process_group_in_time(tmp_path):
     assert time.time() - t < 15 and proc.poll() is not None
     child = int((tmp_path / "child").read_text())
     time.sleep(0.5)
-    from catpose_lib.engine.claims import process_state
+    from catpose_lib.workers.claims import process_state
 
     assert process_state(child) in (None, "Z"), "the run the proof started outlived the deadline"
     done = subprocess.Popen(["true"], start_new_session=True)

@@ -8,7 +8,7 @@ QUICK = dict(resnet_depth=18, input_size=64, heatmap_size=16)
 
 
 def test_budget_fraction_keeps_the_protocol_floor(tiny_cats):
-    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.recipe.config import build_config
 
     base = build_config(tiny_cats, dict(QUICK))  # 20 epochs, steps 10 / 15, 500 warm-up iterations
     warm = next(s for s in base.param_scheduler if s["type"] == "LinearLR")["end"]
@@ -22,7 +22,7 @@ def test_budget_fraction_keeps_the_protocol_floor(tiny_cats):
 
 
 def test_protocol_parameters_are_checked_against_what_it_sets(tmp_path):
-    from catpose_lib.engine.params import check_run_parameters
+    from catpose_lib.recipe.params import check_run_parameters
 
     p = check_run_parameters(budget="full", seeds=[0], protocol="cpu")
     assert p["protocol"].name == "cpu" and p["protocol"].confirm_seeds == (1, 2)
@@ -41,8 +41,8 @@ def test_protocol_parameters_are_checked_against_what_it_sets(tmp_path):
 
 
 def test_protocol_start_is_picked_by_backbone(tiny_cats):
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.protocols import PROTOCOLS, backbone_name, protocol_init
+    from catpose_lib.recipe.config import build_config
+    from catpose_lib.recipe.protocols import PROTOCOLS, backbone_name, protocol_init
 
     cpu = PROTOCOLS["cpu"]
     assert backbone_name(build_config(tiny_cats)) == "resnet50"
@@ -58,11 +58,11 @@ def test_block_under_a_protocol_records_it_and_confirms_the_winner(tiny_cats, tm
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
 
-    from catpose_lib.engine import protocols
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.results import load_block_results, seed_stats, winner
-    from catpose_lib.engine.start_checkpoint import sha256_file
-    from catpose_lib.engine.sweep import run_block
+    from catpose_lib.recipe import protocols
+    from catpose_lib.recipe.config import build_config
+    from catpose_lib.runs.results import load_block_results, seed_stats, winner
+    from catpose_lib.recipe.start import sha256_file
+    from catpose_lib.workers.blocks import run_block
 
     init_default_scope("mmpose")
     torch.manual_seed(0)
@@ -87,8 +87,8 @@ def test_block_under_a_protocol_records_it_and_confirms_the_winner(tiny_cats, tm
 
 
 def test_study_cost_before_running_it():
-    from catpose_lib.engine.experiments import STUDY
-    from catpose_lib.engine.protocols import study_cost
+    from catpose_lib.recipe.experiments import STUDY
+    from catpose_lib.recipe.protocols import study_cost
 
     full = study_cost("full", 80.0).set_index("block")
     # at full budget, one seed: the reference study's epochs, the baseline's 20 included

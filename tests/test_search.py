@@ -20,8 +20,8 @@ def _load(results, study):
 
 
 def test_search_trials_are_runs_in_the_results_format(tiny_cats, tmp_path):
-    from catpose_lib.engine.results import load_block_results
-    from catpose_lib.engine.search import run_search
+    from catpose_lib.runs.results import load_block_results
+    from catpose_lib.workers.search import run_search
 
     results = tmp_path / "results"
     out = run_search(tiny_cats, results, study="tiny", space=SPACE, n_trials=2, pruner="none", sampler_seed=0, **RUN)
@@ -64,7 +64,7 @@ def test_search_trials_are_runs_in_the_results_format(tiny_cats, tmp_path):
 
 
 def test_pruning_hook_stops_a_trial_after_its_first_validation(tiny_cats, tmp_path):
-    from catpose_lib.engine.search import run_search
+    from catpose_lib.workers.search import run_search
 
     results = tmp_path / "results"
     always = optuna.pruners.ThresholdPruner(lower=2.0)  # AP is never >= 2: every report prunes
@@ -82,8 +82,8 @@ def test_pruning_hook_stops_a_trial_after_its_first_validation(tiny_cats, tmp_pa
     assert not (Path(r["work_dir"]) / "last_checkpoint").exists()
 
     # a pruned run is kept: the same trial again is not trained, and stays pruned
-    from catpose_lib.engine.experiments import Experiment
-    from catpose_lib.engine.run_one import RunRequest, execute
+    from catpose_lib.recipe.experiments import Experiment
+    from catpose_lib.runs.run import RunRequest, execute
     from catpose_lib.configs import SEARCH_CONFIG
 
     exp = Experiment(0, "search/pruned", "Search", r["parameter"], r["experiment_overrides"], ref_no=-1)
@@ -95,7 +95,7 @@ def test_pruning_hook_stops_a_trial_after_its_first_validation(tiny_cats, tmp_pa
 
 def test_hook_reports_each_validation_and_never_prunes_the_last(monkeypatch):
     """The hook alone, with a fake trial and runner: report(AP, epoch), pruned only before the last epoch."""
-    from catpose_lib.engine.hooks import OptunaPruningHook, TrialPrunedError, pruning_trial
+    from catpose_lib.runs.hooks import OptunaPruningHook, TrialPrunedError, pruning_trial
 
     class Trial:
         reports = []
@@ -132,7 +132,7 @@ def test_hook_reports_each_validation_and_never_prunes_the_last(monkeypatch):
     ('{"lr": ["log", 1e-4, 1e-2]', "not JSON"),
 ])
 def test_bad_space_fails_before_any_training(tiny_cats, tmp_path, space, names):
-    from catpose_lib.engine.search import run_search
+    from catpose_lib.workers.search import run_search
     from catpose_lib.errors import ParameterError
 
     with pytest.raises(ParameterError) as err:
@@ -155,7 +155,7 @@ def test_search_command_names_the_bad_knob(tiny_cats, tmp_path, capsys):
 
 
 def test_space_sampling_and_knobs():
-    from catpose_lib.engine.search_space import DEFAULT_SPACE, check_space, describe, space_max, suggest, trial_knobs
+    from catpose_lib.workers.search_space import DEFAULT_SPACE, check_space, describe, space_max, suggest, trial_knobs
 
     space = check_space(None)
     assert space == DEFAULT_SPACE and space_max(space, "epochs") == 200 and space_max(space, "input_size") == 256
@@ -170,7 +170,7 @@ def test_space_sampling_and_knobs():
     from mmengine.config import Config  # the knobs make the baseline config the trial trains
 
     from catpose_lib.configs import SEARCH_CONFIG
-    from catpose_lib.engine.overrides import apply_overrides
+    from catpose_lib.recipe.knobs import apply_overrides
 
     cfg = apply_overrides(Config.fromfile(str(SEARCH_CONFIG)), knobs)
     bbox = next(t for t in cfg.train_dataloader.dataset.pipeline if t["type"] == "RandomBBoxTransform")
@@ -181,9 +181,9 @@ def test_space_sampling_and_knobs():
 
 
 def test_search_block_and_parameters(tmp_path):
-    from catpose_lib.engine.experiments import resolve_block, search_block
-    from catpose_lib.engine.results import result_path
-    from catpose_lib.engine.search import check_search_parameters
+    from catpose_lib.recipe.experiments import resolve_block, search_block
+    from catpose_lib.runs.results import result_path
+    from catpose_lib.workers.search import check_search_parameters
     from catpose_lib.errors import ParameterError
 
     assert resolve_block("search/tiny") == search_block("tiny") == "search/tiny"

@@ -27,8 +27,8 @@ def _sample(dataset, i, seed):
 
 
 def test_image_cache_gives_identical_pipeline_outputs(tiny_cats):
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.image_cache import _CACHE, clear_cache, use_image_cache
+    from catpose_lib.recipe.config import build_config
+    from catpose_lib.runs.image_cache import _CACHE, clear_cache, use_image_cache
 
     cfg = build_config(tiny_cats)
     cached_cfg = copy.deepcopy(cfg)
@@ -53,8 +53,8 @@ def test_image_cache_gives_identical_pipeline_outputs(tiny_cats):
 
 
 def test_cpu_bf16_and_channels_last_run(tiny_cats, tmp_path):
-    from catpose_lib.engine.precision import cpu_bf16_supported
-    from catpose_lib.engine.sweep import run_block
+    from catpose_lib.runs.precision import cpu_bf16_supported
+    from catpose_lib.workers.blocks import run_block
 
     if not cpu_bf16_supported():
         pytest.skip("this CPU has no native bf16 (AVX512-BF16 / AMX)")
@@ -66,7 +66,7 @@ def test_cpu_bf16_and_channels_last_run(tiny_cats, tmp_path):
 
 
 def test_cpu_amp_wrapper_autocasts_to_bf16():
-    from catpose_lib.engine.precision import CPUAmpOptimWrapper
+    from catpose_lib.runs.precision import CPUAmpOptimWrapper
 
     model = torch.nn.Linear(4, 4)
     wrapper = CPUAmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
@@ -117,7 +117,7 @@ def _fake_run(seed, final, best, seconds=10.0, status="finished"):
 
 
 def test_precision_parity_is_judged_against_seed_noise():
-    from catpose_lib.engine.parity import compare_settings
+    from catpose_lib.report.parity import compare_settings
 
     fp32 = [_fake_run(0, 0.10, 0.12, 30.0), _fake_run(1, 0.14, 0.15, 30.0)]
     close = [_fake_run(0, 0.12, 0.13, 12.0), _fake_run(1, 0.13, 0.14, 12.0)]

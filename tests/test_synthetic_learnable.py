@@ -11,7 +11,7 @@ LEARN = dict(resnet_depth=18, input_size=64, heatmap_size=16, sigma=1.5, lr=2e-3
 @pytest.mark.slow
 def test_small_model_learns_synthetic_cats(tmp_path_factory):
     from catpose_lib.data.synthetic import generate_dataset
-    from catpose_lib.engine.sweep import run_baseline
+    from catpose_lib.workers.blocks import run_baseline
 
     root = tmp_path_factory.mktemp("learn") / "cats"
     generate_dataset(root, n_train=200, n_val=24, n_test=4, size=160, seed=3)

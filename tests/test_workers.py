@@ -26,7 +26,7 @@ def _cmd(block, data, results, *extra):
 
 
 def test_claim_is_exclusive_renewed_and_taken_over_when_stale(tmp_path):
-    from catpose_lib.engine.claims import RunClaim, is_live, read_claim
+    from catpose_lib.workers.claims import RunClaim, is_live, read_claim
 
     work = tmp_path / "lr_batch" / "runs" / "10_s0-abc"
     first, second = RunClaim(work, lease=2), RunClaim(work, lease=2)
@@ -52,8 +52,8 @@ def test_claim_is_exclusive_renewed_and_taken_over_when_stale(tmp_path):
 
 
 def _request(tiny_cats, results, no=10, seed=0):
-    from catpose_lib.engine.experiments import get_experiment
-    from catpose_lib.engine.run_one import RunRequest
+    from catpose_lib.recipe.experiments import get_experiment
+    from catpose_lib.runs.run import RunRequest
 
     return RunRequest(experiment=get_experiment(no), data_root=str(tiny_cats), results_dir=str(results),
                       seed=seed, budget="smoke", device="cpu", num_workers=0, verbose=False,
@@ -61,8 +61,8 @@ def _request(tiny_cats, results, no=10, seed=0):
 
 
 def test_run_held_by_a_live_worker_is_skipped_untrained(tiny_cats, tmp_path):
-    from catpose_lib.engine.provenance import data_fingerprint
-    from catpose_lib.engine.run_one import execute, resolve_run
+    from catpose_lib.runs.provenance import data_fingerprint
+    from catpose_lib.runs.run import execute, resolve_run
 
     req = _request(tiny_cats, tmp_path)
     run = resolve_run(req)
@@ -73,7 +73,7 @@ def test_run_held_by_a_live_worker_is_skipped_untrained(tiny_cats, tmp_path):
 
 
 def test_workers_on_other_data_are_refused_before_training(tiny_cats, tmp_path):
-    from catpose_lib.engine.sweep import run_block
+    from catpose_lib.workers.blocks import run_block
 
     _fake_claim(tmp_path / "optimizer" / "runs" / "32_s0-0123456789ab.claim")
     with pytest.raises(CatposeError) as err:
@@ -87,8 +87,8 @@ def test_workers_on_other_data_are_refused_before_training(tiny_cats, tmp_path):
 @pytest.mark.parametrize("code, words", [(errno.EROFS, "read-only filesystem"), (errno.ENOSPC, "full disk")])
 def test_unwritable_results_folder_is_a_clear_error_and_changes_nothing(tiny_cats, tmp_path, monkeypatch,
                                                                           code, words):
-    from catpose_lib.engine import claims
-    from catpose_lib.engine.sweep import run_block
+    from catpose_lib.workers import claims
+    from catpose_lib.workers.blocks import run_block
 
     kept = tmp_path / "lr_batch" / "10_s0.json"
     kept.parent.mkdir(parents=True)
@@ -130,7 +130,7 @@ def test_three_workers_train_each_run_once_and_a_killed_one_is_resumed(tiny_cats
     """3 workers on one block (3 runs, 3 epochs each); the first run to finish an epoch has its
     worker SIGKILLed; the run is taken over (by a survivor waiting for the block's runs, or by a
     4th worker started after them) and resumed from its checkpoint; no run is trained twice."""
-    from catpose_lib.engine.claims import read_claim
+    from catpose_lib.workers.claims import read_claim
 
     monkeypatch.setenv("CATPOSE_WAIT_POLL_S", "1")  # the workers' poll for runs the others hold
 
@@ -173,8 +173,8 @@ def test_three_workers_train_each_run_once_and_a_killed_one_is_resumed(tiny_cats
 
 
 def test_search_on_a_read_only_results_folder_fails_before_its_database(tiny_cats, tmp_path, monkeypatch):
-    from catpose_lib.engine import claims
-    from catpose_lib.engine.search import run_search
+    from catpose_lib.workers import claims
+    from catpose_lib.workers.search import run_search
 
     def refuse(*args, **kwargs):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
@@ -192,11 +192,11 @@ def test_a_block_waits_for_the_run_another_worker_holds_and_takes_it_over_when_i
     by a live worker is waited for, and trained here once that worker's heartbeat stops."""
     import threading
 
-    from catpose_lib.engine.provenance import data_fingerprint
-    from catpose_lib.engine.run_one import resolve_run
-    from catpose_lib.engine.sweep import run_block
+    from catpose_lib.runs.provenance import data_fingerprint
+    from catpose_lib.runs.run import resolve_run
+    from catpose_lib.workers.blocks import run_block
 
-    from catpose_lib.engine import sweep
+    from catpose_lib.workers import blocks as sweep
 
     claim = Path(str(resolve_run(_request(tiny_cats, tmp_path))["work_dir"]) + ".claim")
     _fake_claim(claim, fingerprint=data_fingerprint(tiny_cats), data_root=str(tiny_cats))
@@ -226,9 +226,9 @@ def test_a_block_waits_for_the_run_another_worker_holds_and_takes_it_over_when_i
 
 
 def test_a_job_array_task_does_not_wait(tiny_cats, tmp_path, monkeypatch):
-    from catpose_lib.engine.provenance import data_fingerprint
-    from catpose_lib.engine.run_one import resolve_run
-    from catpose_lib.engine.sweep import run_block
+    from catpose_lib.runs.provenance import data_fingerprint
+    from catpose_lib.runs.run import resolve_run
+    from catpose_lib.workers.blocks import run_block
 
     monkeypatch.setenv("CATPOSE_WAIT_POLL_S", "0.05")
     claim = Path(str(resolve_run(_request(tiny_cats, tmp_path))["work_dir"]) + ".claim")
@@ -242,7 +242,7 @@ def test_a_job_array_task_does_not_wait(tiny_cats, tmp_path, monkeypatch):
 def test_a_killed_worker_not_yet_reaped_is_dead(tmp_path):
     """A worker SIGKILLed on this host stays a zombie until its parent waits for it: its claim
     must not be live (the survivors waited out the whole lease for it)."""
-    from catpose_lib.engine.claims import is_live, process_state, read_claim
+    from catpose_lib.workers.claims import is_live, process_state, read_claim
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     deadline = time.time() + 30
@@ -256,54 +256,3 @@ def test_a_killed_worker_not_yet_reaped_is_dead(tmp_path):
     child.wait()
 
 
-_FORKER = """
-import os, sys, threading, time
-from catpose_lib.engine.orphan_guard import install
-if sys.argv[1] == "guard":
-    assert install()
-main_child = os.fork()
-if main_child == 0:
-    time.sleep(60); os._exit(0)
-box = {}
-def fork_in_thread():
-    pid = os.fork()
-    if pid == 0:
-        time.sleep(60); os._exit(0)
-    box["pid"] = pid
-t = threading.Thread(target=fork_in_thread); t.start(); t.join()
-print(main_child, box["pid"], flush=True)
-time.sleep(60)
-"""
-
-
-def _alive(pid):
-    try:  # a zombie is dead: read its state
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
-@pytest.mark.parametrize("mode", ["guard", "none"])
-def test_children_forked_by_a_killed_run_die_with_it(mode):
-    """The orphan guard (installed by every run): what the main thread forks (dataloader
-    workers) is killed with its parent; without the guard it lives on.  A child forked from
-    another thread is left alone (the death signal would follow that thread's exit)."""
-    proc = subprocess.Popen([sys.executable, "-c", _FORKER, mode], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parents[1])
-    main_child, thread_child = map(int, proc.stdout.readline().split())
-    try:
-        assert _alive(main_child) and _alive(thread_child)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-        deadline = time.time() + 5
-        while _alive(main_child) and time.time() < deadline:
-            time.sleep(0.05)
-        assert _alive(main_child) == (mode == "none")
-        assert _alive(thread_child)
-    finally:
-        for pid in (main_child, thread_child):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass

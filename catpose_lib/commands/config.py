@@ -5,7 +5,7 @@ import os
 
 from mmengine.config import DictAction
 
-from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 HELP = "print the resolved MMPose config of run N (0 = baseline) without training"
 
@@ -30,10 +30,10 @@ def run(args):
     if args.device == "cpu":
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
     from catpose_lib.data.default_data import resolve_data_root
-    from catpose_lib.engine.experiments import get_experiment
-    from catpose_lib.engine.params import check_run_parameters
-    from catpose_lib.engine.run_one import RunRequest, resolve_run
-    from catpose_lib.engine.sweep import resolve_base
+    from catpose_lib.recipe.experiments import get_experiment
+    from catpose_lib.recipe.params import check_run_parameters
+    from catpose_lib.runs.run import RunRequest, resolve_run
+    from catpose_lib.workers.blocks import resolve_base
 
     p = check_run_parameters(budget=args.budget, device=args.device, precision=args.precision,
                              overrides=args.set, data_root=args.data or None, protocol=args.protocol,

@@ -4,8 +4,8 @@ import os
 
 from mmengine.config import DictAction
 
-from catpose_lib.engine.pretrain import PRETRAIN_RUNS
-from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.runs.pretrain import PRETRAIN_RUNS
+from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 HELP = ("pretrain ResNet-50 / HRNet-W32 pose models on other animals (Animal-Pose dogs, sheep, "
         "horses, cows) and export the start checkpoints that cat runs take with --init")
@@ -38,8 +38,8 @@ def add_arguments(p):
 def run(args):
     if args.device == "cpu":
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    from catpose_lib.engine.pretrain import pretrain_backbones
-    from catpose_lib.engine.results import FINISHED, RUNNING_ELSEWHERE
+    from catpose_lib.runs.pretrain import pretrain_backbones
+    from catpose_lib.runs.results import FINISHED, RUNNING_ELSEWHERE
 
     done = pretrain_backbones(args.data, args.results, backbones=args.backbone, zero_shot=args.zero_shot,
                               budget=args.budget, device=args.device, overrides=args.set, out_dir=args.out,

@@ -11,7 +11,7 @@ def add_arguments(p):
 
 
 def run(args):
-    from catpose_lib.engine.protocols import get_protocol, study_cost
+    from catpose_lib.recipe.protocols import get_protocol, study_cost
 
     proto = get_protocol(args.name)
     for key, value in proto.record().items():

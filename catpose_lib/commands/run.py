@@ -4,7 +4,7 @@ import os
 
 from mmengine.config import DictAction
 
-from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 HELP = "run a block of the study (training + validation), skipping finished runs"
 
@@ -54,9 +54,9 @@ def add_arguments(p):
 def run(args):
     if args.device == "cpu":
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    from catpose_lib.engine.params import check_run_parameters
-    from catpose_lib.engine.results import study_table
-    from catpose_lib.engine.sweep import run_baseline, run_block
+    from catpose_lib.recipe.params import check_run_parameters
+    from catpose_lib.runs.results import study_table
+    from catpose_lib.workers.blocks import run_baseline, run_block
 
     p = check_run_parameters(block=args.block, experiments=args.experiments, budget=args.budget, seeds=args.seeds,
                              device=args.device, precision=args.precision, base=args.base,
@@ -65,7 +65,7 @@ def run(args):
     seeds, confirm = (list(proto.seeds), list(proto.confirm_seeds)) if proto else (p["seeds"], [])
     baseline_seeds = list(proto.all_seeds) if proto else seeds  # the baseline also gets the confirm seeds
     if args.count_tasks:
-        from catpose_lib.engine.sweep import block_jobs
+        from catpose_lib.workers.blocks import block_jobs
 
         print(len(block_jobs(p["block"], p["experiments"],
                              baseline_seeds if p["block"] == "baseline" else seeds)))

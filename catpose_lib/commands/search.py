@@ -4,7 +4,7 @@ import os
 
 from mmengine.config import DictAction
 
-from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 HELP = "Optuna search over the study's knobs (TPE, pruning per epoch); each trial a run in RESULTS/search/<study>/"
 
@@ -46,7 +46,7 @@ def add_arguments(p):
 def run(args):
     if args.device == "cpu":
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    from catpose_lib.engine.search import run_search
+    from catpose_lib.workers.search import run_search
     from catpose_lib.report.search_report import trials_table
 
     done = run_search(args.data, args.results, study=args.study, space=args.space, n_trials=args.trials,

@@ -17,7 +17,7 @@ def add_arguments(p):
 
 
 def run(args):
-    from catpose_lib.engine.results import load_block_results, study_table
+    from catpose_lib.runs.results import load_block_results, study_table
     from catpose_lib.errors import CatposeError
 
     if args.compute:
@@ -43,8 +43,8 @@ def _per_block(results_dir, frame_of, blocks=None):
     in study order, one frame with a Block column first."""
     import pandas as pd
 
-    from catpose_lib.engine.experiments import BLOCKS
-    from catpose_lib.engine.results import load_block_results
+    from catpose_lib.recipe.experiments import BLOCKS
+    from catpose_lib.runs.results import load_block_results
     from catpose_lib.errors import CatposeError
 
     parts = []
@@ -91,14 +91,14 @@ def complexity_table(results_dir):
 
 def whole_study_table(results_dir):
     """The baseline and every block with results, in study order, one table with a Block column."""
-    from catpose_lib.engine.results import study_table
+    from catpose_lib.runs.results import study_table
 
     return _per_block(results_dir, study_table).fillna("")
 
 
 def compute_table(results_dir, block=None):
     """Runs, epochs trained and hours of each block (or of one), with a total row."""
-    from catpose_lib.engine.results import compute_frame, with_hours
+    from catpose_lib.runs.results import compute_frame, with_hours
 
     table = _per_block(results_dir, compute_frame, [block] if block else None)
     table.loc[len(table)] = dict(Block="total", **table[["runs", "epochs", "seconds"]].sum())

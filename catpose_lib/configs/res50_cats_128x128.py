@@ -5,7 +5,7 @@
 # flip test with heatmap shift, validation each epoch, best checkpoint by coco/AP.
 #
 # Dataset specifics (data_root, keypoint scheme, ann files) are filled in by
-# catpose_lib.engine.config_builder.build_config(); experiments override this file there.
+# catpose_lib.recipe.config.build_config(); experiments override this file there.
 _base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_res50_8xb64-210e_coco-256x192.py']
 
 # runtime

@@ -1,2 +1,2 @@
 """Models MMPose lacks, registered in its model registry (configs import them through
-``catpose_lib.engine.registered``)."""
+``catpose_lib.runs.registered``)."""

@@ -3,11 +3,11 @@ figures and verdict."""
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
-from catpose_lib.engine.experiments import BLOCK_NUMBERS
-from catpose_lib.engine.params import check_run_parameters
-from catpose_lib.engine.results import load_block_results, study_table
-from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
-from catpose_lib.engine.sweep import resolve_base, run_baseline, run_block
+from catpose_lib.recipe.experiments import BLOCK_NUMBERS
+from catpose_lib.recipe.params import check_run_parameters
+from catpose_lib.runs.results import load_block_results, study_table
+from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.workers.blocks import resolve_base, run_baseline, run_block
 from catpose_lib.report.block_figures import save_block_figures
 from catpose_lib.report.block_summary import block_verdict
 from catpose_lib.report.record import write_report_record
@@ -21,7 +21,7 @@ def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,)
     """Run a block (skipping finished runs) and render its table, figures and verdict.
 
     With ``base='baseline'`` the baseline itself is run too (same budget and seeds), so the
-    block is compared with a measured base.  A ``protocol`` (engine.protocols) sets the
+    block is compared with a measured base.  A ``protocol`` (recipe.protocols) sets the
     budget, the start checkpoint and the seeds: its seeds for every run, its confirm seeds
     added for the baseline and the block's winner.
     """

@@ -1,11 +1,11 @@
 """What a block says: the winner, and whether it beats the base by more than the noise."""
 import math
 
-from catpose_lib.engine.results import carried_on, seed_stats, winner
+from catpose_lib.runs.results import carried_on, seed_stats, winner
 
 
 def block_verdict(results: list, base_ap=None, base_sd=None) -> dict:
-    """Winner = highest mean best-AP over seeds among finished runs (engine.results.winner).
+    """Winner = highest mean best-AP over seeds among finished runs (runs.results.winner).
 
     The noise is the larger seed spread (sd) of the winner and of the base; with one seed of
     the winner it is unknown and the verdict says so.  ``beats_base`` is True/False only when
@@ -39,7 +39,7 @@ def block_verdict(results: list, base_ap=None, base_sd=None) -> dict:
         text += (f" Base {base_name}: {base_ap:.4f} (difference {mean - base_ap:+.4f}, noise sd "
                  f"{noise:.4f} = the larger of the winner's and the base's; {spread}): "
                  f"{'beats' if beats else 'does not beat'} the base by more than the noise.")
-    if base_ap is not None:  # base=best carries on the best known recipe (engine.sweep.study_walk)
+    if base_ap is not None:  # base=best carries on the best known recipe (workers.blocks.study_walk)
         verdict["adopted"] = carried_on(mean, base_ap)
         text += (f" The next block starts from run {top:02d}." if verdict["adopted"] else
                  f" Its winner lost to the base: the next block starts from {base_name} again.")

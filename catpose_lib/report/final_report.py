@@ -6,20 +6,20 @@ import time
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
-from catpose_lib.engine.experiments import BLOCK_NUMBERS
-from catpose_lib.engine.results import FINISHED
-from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
-from catpose_lib.engine.sweep import run_baseline
+from catpose_lib.recipe.experiments import BLOCK_NUMBERS
+from catpose_lib.runs.results import FINISHED
+from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.workers.blocks import run_baseline
 
 
 def study_path(results_dir):
-    """One row per step of the study's path (engine.sweep.study_walk): the baseline, then
+    """One row per step of the study's path (workers.blocks.study_walk): the baseline, then
     after each block with results the recipe carried on (its winner when adopted, else the
     recipe kept), with the block's own winner beside it.  Candidates for the final model:
     (no, finished runs, mean best AP) of each recipe on the path."""
     import pandas as pd
 
-    from catpose_lib.engine.sweep import study_walk
+    from catpose_lib.workers.blocks import study_walk
 
     rows, candidates = [], []
     steps = study_walk(results_dir)
@@ -99,7 +99,7 @@ COMPLEXITY_CSV = "final_complexity.csv"  # written here, read by `table complexi
 
 def inference_speed(model, ann_file, flip_test, repeats=1):
     """Instances per second of top-down inference on the boxes of ``ann_file``."""
-    from catpose_lib.engine.predict import predict_boxes
+    from catpose_lib.runs.predict import predict_boxes
 
     predict_boxes(model, ann_file, flip_test=flip_test)  # warm-up
     start = time.perf_counter()
@@ -130,13 +130,13 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     import pandas as pd
 
     from catpose_lib.data.layout import atomic_write_json
-    from catpose_lib.engine.predict import build_model, predict_boxes
-    from catpose_lib.engine.run_one import resolve_device
+    from catpose_lib.runs.predict import build_model, predict_boxes
+    from catpose_lib.runs.run import resolve_device
     from catpose_lib.report.keypoint_eval import per_instance_oks, per_keypoint_error
     from catpose_lib.report.overlays import comparison_grid
     from catpose_lib.schemes import load_scheme
 
-    from catpose_lib.engine.params import check_run_parameters
+    from catpose_lib.recipe.params import check_run_parameters
 
     p = check_run_parameters(budget=budget, seeds=seeds, device=device, precision=precision,
                              data_root=data_root or None, overrides=dict(overrides or {}), protocol=protocol,

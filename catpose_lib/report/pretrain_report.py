@@ -38,7 +38,7 @@ def plot_pretrain_curves(results: list, path):
 
 def run_pretrain_report(data, results_dir, figures_dir, zero_shot=None, backbones=("resnet50", "hrnet_w32"),
                         out_dir=None, budget="full", seed=0, device="auto", overrides=None, **run_options) -> dict:
-    from catpose_lib.engine.pretrain import pretrain_backbones
+    from catpose_lib.runs.pretrain import pretrain_backbones
     from catpose_lib.report.record import write_report_record
 
     done = pretrain_backbones(data, results_dir, backbones=backbones, zero_shot=zero_shot, budget=budget,

@@ -81,7 +81,7 @@ def run_search_report(data_root="", results_dir="results", figures_dir="figures"
     """Run (or continue) the study, then its table, figures and record
     (``RESULTS/reports/08_search.json``); figures in ``FIGURES/08_search/<study>/``."""
     from catpose_lib.data.default_data import resolve_data_root
-    from catpose_lib.engine.search import check_search_parameters, run_search
+    from catpose_lib.workers.search import check_search_parameters, run_search
     from catpose_lib.report.record import write_report_record
 
     check_search_parameters(study=study, space=space, n_trials=n_trials, pruner=pruner, storage=storage,

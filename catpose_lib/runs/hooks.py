@@ -2,6 +2,7 @@
 catch-up validation after a resume, mmdet's invalid-loss check made a run status, and Optuna
 pruning after each validation."""
 import json
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,7 +11,6 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
 from catpose_lib.data.layout import atomic_write_text
-from catpose_lib.engine.clock import running_seconds  # epoch seconds without SIGSTOP pauses
 
 HISTORY_FILE = "history.jsonl"
 PENDING_FILE = "train_epoch.json"  # the last finished train epoch's stats, until validated
@@ -100,19 +100,19 @@ class StudyHistoryHook(Hook):
 
     def _reset_epoch(self):
         self.loss_sum, self.loss_n, self.samples = 0.0, 0, 0
-        self.epoch_start = running_seconds()
+        self.epoch_start = time.monotonic()
 
     def before_train(self, runner):
         history = [h for h in read_history(runner.work_dir) if h['epoch'] <= runner.epoch]
         self._write(runner, history)
         self._reset_epoch()
-        self.run_start, self.start_epoch = running_seconds(), runner.epoch
+        self.run_start, self.start_epoch = time.monotonic(), runner.epoch
 
     def before_train_epoch(self, runner):
         self._reset_epoch()
 
     def before_val_epoch(self, runner):
-        self.val_start = running_seconds()
+        self.val_start = time.monotonic()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self.loss_sum += _loss_value(outputs)
@@ -122,7 +122,7 @@ class StudyHistoryHook(Hook):
             self.samples += len(data_batch['data_samples'])
 
     def after_train_epoch(self, runner):
-        self.train_seconds = running_seconds() - self.epoch_start
+        self.train_seconds = time.monotonic() - self.epoch_start
         # runner.epoch is still the 0-based index here (the loop counts up afterwards);
         # the history and the checkpoints name this epoch runner.epoch + 1.
         self._pending = dict(epoch=runner.epoch + 1, loss_sum=self.loss_sum, loss_n=self.loss_n,
@@ -151,7 +151,7 @@ class StudyHistoryHook(Hook):
             self.loss_sum, self.loss_n = pending['loss_sum'], pending['loss_n']
             self.samples, self.train_seconds = pending['samples'], pending['train_seconds']
             self.train_lr = pending.get('lr')
-        seconds = getattr(self, 'train_seconds', None) or (running_seconds() - self.epoch_start)
+        seconds = getattr(self, 'train_seconds', None) or (time.monotonic() - self.epoch_start)
         record = dict(
             epoch=runner.epoch,
             AP=metrics.get('coco/AP'), AP50=metrics.get('coco/AP .5'),
@@ -160,7 +160,7 @@ class StudyHistoryHook(Hook):
             lr=getattr(self, 'train_lr', None),  # at the epoch's last training iteration
             train_seconds=round(seconds, 3),
             samples_per_s=round(self.samples / seconds, 3) if seconds > 0 and self.samples else None,
-            val_seconds=round(running_seconds() - self.val_start, 3) if hasattr(self, 'val_start') else None,
+            val_seconds=round(time.monotonic() - self.val_start, 3) if hasattr(self, 'val_start') else None,
         )
         history = [h for h in read_history(runner.work_dir) if h['epoch'] < record['epoch']]
         history.append(record)
@@ -175,10 +175,10 @@ class StudyHistoryHook(Hook):
             # validates the epoch it stopped at)
             left = ""
             if done > 0 and hasattr(self, 'run_start'):
-                per_epoch = (running_seconds() - self.run_start) / done
+                per_epoch = (time.monotonic() - self.run_start) / done
                 run_left = per_epoch * (runner.max_epochs - runner.epoch)
                 left = f"  (run: ~{run_left / 60:.1f} min left"
-                if _BLOCK["runs_after"] is not None:  # inside a block (engine.sweep)
+                if _BLOCK["runs_after"] is not None:  # inside a block (workers.blocks)
                     per_run = _BLOCK["run_seconds"] or per_epoch * (runner.max_epochs - self.start_epoch)
                     left += f"; block: ~{(run_left + _BLOCK['runs_after'] * per_run) / 60:.1f} min left"
                 left += ")"

@@ -3,7 +3,7 @@ seeds, budget, overrides) trained with a reference setting and with a candidate 
 against the noise measured between seeds."""
 from statistics import mean
 
-from catpose_lib.engine.results import FINISHED
+from catpose_lib.runs.results import FINISHED
 
 
 def _by_seed(results, label):

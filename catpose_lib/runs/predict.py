@@ -27,7 +27,7 @@ def build_model(result, device="cpu"):
     from mmpose.apis import init_model
 
     from catpose_lib.compat import checkpoint_loading
-    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.recipe.config import build_config
 
     if not result.get("checkpoint") or not Path(result["checkpoint"]).exists():
         raise CatposeError(f"run {result['name']} of block {result['block']} has no best checkpoint")

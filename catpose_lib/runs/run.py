@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catpose_lib.compat import checkpoint_loading
-from catpose_lib.engine.budget import parse_budget
-from catpose_lib.engine.config_builder import build_config
-from catpose_lib.engine.experiments import Experiment
-from catpose_lib.engine.overrides import merge_overrides
-from catpose_lib.engine.provenance import data_fingerprint, now_iso, provenance
-from catpose_lib.engine.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, LOST_CLAIM, NOT_CONVERGE,
+from catpose_lib.recipe.budget import parse_budget
+from catpose_lib.recipe.config import build_config
+from catpose_lib.recipe.experiments import Experiment
+from catpose_lib.recipe.knobs import merge_overrides
+from catpose_lib.runs.provenance import data_fingerprint, now_iso, provenance
+from catpose_lib.runs.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, LOST_CLAIM, NOT_CONVERGE,
                                         PRUNED, RUNNING_ELSEWHERE, find_twin, read_result,
                                         result_path, run_name, summarise_history, write_block_csv,
                                         write_result)
-from catpose_lib.engine.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 
 def baseline_base() -> dict:
@@ -42,14 +42,14 @@ class RunRequest:
     common_overrides: dict = field(default_factory=dict)  # applied to every run (e.g. quick checks)
     num_workers: int = None
     verbose: bool = True
-    precision: str = DEFAULT_PRECISION          # auto | fp32 | bf16 | fp16 (see engine.precision)
+    precision: str = DEFAULT_PRECISION          # auto | fp32 | bf16 | fp16 (see runs.precision)
     channels_last: bool = DEFAULT_CHANNELS_LAST
     image_cache: object = "auto"     # True | False | "auto" (when the data fits the budget)
     launcher: str = "none"           # "pytorch" under torchrun (mmengine's distributed runner)
     init: str = None                 # start checkpoint (whole model, e.g. the cross-species pretraining)
     config: str = None               # MMPose config file (default: the course baseline)
     progress: str = ""               # where the run stands in its block, e.g. "run 3/13" (printed)
-    protocol: str = None             # a named protocol (engine.protocols): sets budget, epoch floor, start
+    protocol: str = None             # a named protocol (recipe.protocols): sets budget, epoch floor, start
     quiet_when_held: bool = False    # no "being trained by ..." line (a worker polling for that run)
 
     @property
@@ -95,7 +95,7 @@ def resolve_run(req: RunRequest) -> dict:
     """Everything a run is before it trains: its resolved config (baseline or given config
     file + base + experiment + protocol knobs + budget + speed options + start checkpoint,
     checked), its key and its work dir.  ``execute`` trains it; ``config N`` prints it."""
-    from catpose_lib.engine.protocols import get_protocol, protocol_init
+    from catpose_lib.recipe.protocols import get_protocol, protocol_init
 
     device = resolve_device(req.device)
     protocol = get_protocol(req.protocol)
@@ -109,13 +109,13 @@ def resolve_run(req: RunRequest) -> dict:
     init = None
     init_path = req.init or protocol_init(protocol, cfg, req.overrides)
     if init_path:  # checked before any training: missing file, wrong backbone
-        from catpose_lib.engine.start_checkpoint import check_start_checkpoint
+        from catpose_lib.recipe.start import check_start_checkpoint
 
         init = check_start_checkpoint(cfg, init_path)
         cfg.load_from = init["path"]
-    from catpose_lib.engine.distributed import configure_distributed
-    from catpose_lib.engine.image_cache import use_image_cache
-    from catpose_lib.engine.precision import apply_speed_options
+    from catpose_lib.runs.distributed import configure_distributed
+    from catpose_lib.runs.image_cache import use_image_cache
+    from catpose_lib.runs.precision import apply_speed_options
 
     speed = apply_speed_options(cfg, device, req.precision, req.channels_last)
     speed["image_cache"] = use_image_cache(cfg, req.data_root, req.image_cache)
@@ -140,7 +140,7 @@ def resolve_run(req: RunRequest) -> dict:
 
 def execute(req: RunRequest) -> dict:
     """Run (or skip, or resume) one experiment x seed; returns its result dict.  Unless torchrun
-    launches it, the run is claimed first (engine.claims), so that any number of workers on one
+    launches it, the run is claimed first (workers.claims), so that any number of workers on one
     results folder train it once; a run that a live worker holds is skipped."""
     run = resolve_run(req)
     key, device, budget = run["key"], run["device"], run["budget"]
@@ -153,7 +153,7 @@ def execute(req: RunRequest) -> dict:
     twin = find_twin(req.results_dir, key, out_path)
     if twin:
         return _record_twin(req, run, *twin)
-    from catpose_lib.engine.claims import RunClaim, check_same_data, describe
+    from catpose_lib.workers.claims import RunClaim, check_same_data, describe
 
     check_same_data(req.results_dir, req.data_root, run["fingerprint"])
     claim = RunClaim(work_dir, req.data_root, run["fingerprint"])
@@ -283,10 +283,7 @@ def _train(cfg, device):
     import torch
     from mmengine.runner import Runner
 
-    from catpose_lib.engine import hooks  # noqa: F401  (registers the hooks)
-    from catpose_lib.engine.orphan_guard import install as workers_die_with_us
-
-    workers_die_with_us()
+    from catpose_lib.runs import hooks  # noqa: F401  (registers the hooks)
     runner = None
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -298,7 +295,7 @@ def _train(cfg, device):
         return CUDA_OOM, str(exc).splitlines()[0] if str(exc) else ""
     except hooks.NotConvergeError as exc:
         return NOT_CONVERGE, str(exc)
-    except hooks.TrialPrunedError as exc:  # an Optuna pruner stopped the trial (engine.search)
+    except hooks.TrialPrunedError as exc:  # an Optuna pruner stopped the trial (workers.search)
         return PRUNED, str(exc)
     except Exception as exc:  # a failed run is a result; the sweep goes on
         if os.environ.get("CATPOSE_RAISE"):
@@ -313,7 +310,7 @@ def _train(cfg, device):
 
 
 def _read_history(work_dir):
-    from catpose_lib.engine.hooks import read_history
+    from catpose_lib.runs.hooks import read_history
 
     return read_history(work_dir)
 

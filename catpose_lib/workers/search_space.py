@@ -1,5 +1,5 @@
 """A search space as data: knob -> distribution spec, checked before any trial and sampled
-with Optuna's ``trial.suggest_*``; the knobs are the study's (engine.overrides.KNOBS).
+with Optuna's ``trial.suggest_*``; the knobs are the study's (recipe.knobs.KNOBS).
 
 Specs: ``["log", low, high]`` (float on a log scale), ``["float", low, high(, step)]``,
 ``["int", low, high(, step)]``, ``["cat", [choice, ...]]``.  Two knobs are sampled as one
@@ -93,7 +93,7 @@ def _spec_error(knob, spec):
 def check_space(space, fixed=None) -> dict:
     """The space (see :func:`load_space`), checked: one ParameterError naming the first bad knob
     or spec, or a knob both searched and fixed in ``fixed`` (the knobs given to every trial)."""
-    from catpose_lib.engine.overrides import check_knobs
+    from catpose_lib.recipe.knobs import check_knobs
 
     space = load_space(space)
     try:

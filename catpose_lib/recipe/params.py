@@ -25,10 +25,10 @@ def check_run_parameters(block=None, experiments=None, budget=None, seeds=None, 
                          precision=None, base=None, data_root=None, overrides=None, protocol=None,
                          init=None) -> dict:
     """Normalised parameters; raises ParameterError on the first bad one.  ``None`` = not given."""
-    from catpose_lib.engine.budget import parse_budget
-    from catpose_lib.engine.experiments import BLOCK_NUMBERS, block_experiments, resolve_block
-    from catpose_lib.engine.overrides import check_knobs
-    from catpose_lib.engine.precision import PRECISIONS
+    from catpose_lib.recipe.budget import parse_budget
+    from catpose_lib.recipe.experiments import BLOCK_NUMBERS, block_experiments, resolve_block
+    from catpose_lib.recipe.knobs import check_knobs
+    from catpose_lib.runs.precision import PRECISIONS
 
     out = {}
     if block is not None:
@@ -95,7 +95,7 @@ def check_run_parameters(block=None, experiments=None, budget=None, seeds=None, 
 
 def _check_protocol(name, checked, budget, init):
     """A protocol sets the budget, seeds and start: the same facts given again must agree."""
-    from catpose_lib.engine.protocols import PROTOCOLS, get_protocol
+    from catpose_lib.recipe.protocols import PROTOCOLS, get_protocol
     from catpose_lib.errors import CatposeError
 
     try:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from catpose_lib.configs import PRETRAIN_CONFIG
 from catpose_lib.data.default_data import CACHE
-from catpose_lib.engine.experiments import Experiment
-from catpose_lib.engine.results import FINISHED, result_path, write_result
+from catpose_lib.recipe.experiments import Experiment
+from catpose_lib.runs.results import FINISHED, result_path, write_result
 
 PRETRAIN_RUNS = {
     "resnet50": Experiment(91, "pretrain", "Cross-species pretraining",
@@ -41,7 +41,7 @@ def export_start_checkpoint(run_checkpoint, out_path, meta: dict) -> dict:
     import torch
 
     from catpose_lib.data.layout import atomic_replace
-    from catpose_lib.engine.start_checkpoint import sha256_file
+    from catpose_lib.recipe.start import sha256_file
 
     ckpt = torch.load(run_checkpoint, map_location="cpu", weights_only=False)  # our own run's file
     out_path = Path(out_path)
@@ -61,7 +61,7 @@ def evaluate_checkpoint(checkpoint, data_root, overrides=None, device="cpu", sch
     from mmengine.runner import Runner
 
     from catpose_lib.compat import checkpoint_loading
-    from catpose_lib.engine.config_builder import build_config
+    from catpose_lib.recipe.config import build_config
 
     checkpoint_loading.install()
     with tempfile.TemporaryDirectory(prefix="catpose-eval-", dir=work_dir) as tmp:
@@ -80,7 +80,7 @@ def pretrain(data_root, results_dir, backbone="resnet50", zero_shot_root=None, o
     """Pretrain one backbone (resumable; a finished run is not trained again), export its
     start checkpoint and measure its zero-shot AP on ``zero_shot_root``'s val split."""
     from catpose_lib.data.validate import check_dataset
-    from catpose_lib.engine.run_one import RunRequest, execute, resolve_device
+    from catpose_lib.runs.run import RunRequest, execute, resolve_device
 
     if backbone not in PRETRAIN_RUNS:
         raise ValueError(f"backbone must be one of {', '.join(PRETRAIN_RUNS)}, not {backbone!r}")
@@ -124,7 +124,7 @@ def pretrain_backbones(data, results_dir, backbones=tuple(PRETRAIN_RUNS), zero_s
     any work, raw Animal-Pose folders imported once into the cache (the other animals as one
     category), then :func:`pretrain` for each backbone.  ``options`` go to :func:`pretrain`."""
     from catpose_lib.data.default_data import course_layout_root
-    from catpose_lib.engine.params import check_run_parameters
+    from catpose_lib.recipe.params import check_run_parameters
     from catpose_lib.errors import ParameterError
 
     p = check_run_parameters(budget=budget, device=device, precision=options.get("precision"),

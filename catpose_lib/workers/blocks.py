@@ -4,19 +4,19 @@ import dataclasses
 import os
 import time
 
-from catpose_lib.engine.claims import check_writable
-from catpose_lib.engine.experiments import (BASELINE, block_experiments, get_experiment,
+from catpose_lib.workers.claims import check_writable
+from catpose_lib.recipe.experiments import (BASELINE, block_experiments, get_experiment,
                                             previous_block, resolve_block)
-from catpose_lib.engine.overrides import merge_overrides
-from catpose_lib.engine.results import (FINISHED, RUNNING_ELSEWHERE, carried_on, load_block_results, seed_stats,
+from catpose_lib.recipe.knobs import merge_overrides
+from catpose_lib.runs.results import (FINISHED, RUNNING_ELSEWHERE, carried_on, load_block_results, seed_stats,
                                        winner)
-from catpose_lib.engine.run_one import RunRequest, baseline_base, execute
+from catpose_lib.runs.run import RunRequest, baseline_base, execute
 from catpose_lib.errors import CatposeError
 
 
 def resolve_base(block, base, results_dir) -> dict:
     """``baseline``, or ``best``: the best known recipe after the previous block
-    (:func:`study_walk`): that block's winner (engine.results.winner) when it beats the recipe
+    (:func:`study_walk`): that block's winner (runs.results.winner) when it beats the recipe
     the block started from, else that recipe, kept.
 
     A base carries only its own experiment's knobs (and its own base's, down the study's
@@ -57,10 +57,10 @@ def _winner_recipe(block, results) -> dict:
 def study_walk(results_dir) -> list:
     """The study's path of recipes: the baseline, then after each block with finished runs the
     best known recipe.  A block's winner is adopted when its mean best AP beats the recipe the
-    block started from (engine.results.carried_on); otherwise that recipe is kept (a change
+    block started from (runs.results.carried_on); otherwise that recipe is kept (a change
     that lost is not carried on).  Each step: block, its results, recipe (the base of the next
     block), winner (the block's own), adopted."""
-    from catpose_lib.engine.experiments import BLOCKS
+    from catpose_lib.recipe.experiments import BLOCKS
 
     results = load_block_results(results_dir, "baseline")
     baseline = _winner_recipe("baseline", results)
@@ -107,7 +107,7 @@ def run_block(block, data_root, results_dir, experiments=None, budget="full", se
     """Run a block (or a subset of its experiments) and return the results, one per run.
 
     Any number of workers may run the same block on one results folder at once: each run is
-    claimed (engine.claims), so it is trained once.  ``task``: only that job of the block
+    claimed (workers.claims), so it is trained once.  ``task``: only that job of the block
     (a job-array task).  ``confirm_seeds``: more seeds for the winner (:func:`confirm_winner`).
     ``wait`` (default: unless ``task``): wait for the runs other workers hold, so that the
     block's table, verdict and the next block's base see every run.
@@ -168,7 +168,7 @@ def wait_for_others(block, results, requests, verbose=True) -> list:
 
 
 def _execute_jobs(block, jobs, request, verbose, label="run", wait=False) -> list:
-    from catpose_lib.engine.hooks import block_progress  # mmdet's hooks: imported when training
+    from catpose_lib.runs.hooks import block_progress  # mmdet's hooks: imported when training
 
     results, requests, trained_seconds, trained = [], [], 0.0, 0
     for i, (exp, seed) in enumerate(jobs, 1):

@@ -2,7 +2,7 @@
 
 Every experiment is a number, a block, a human label (Policy, Parameter) and a small
 override of its block's base config, written in the knobs of
-:mod:`catpose_lib.engine.overrides`.  Overrides inside a block are complete with respect to
+:mod:`catpose_lib.recipe.knobs`.  Overrides inside a block are complete with respect to
 the block's base (e.g. run 3 lists both half-body and shift).  ``ref_no`` is the run's
 number in the reference study where ours had to be renumbered to stay unique.
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 BLOCKS = ("augmentation", "epochs", "lr_batch", "resolution", "backbone", "optimizer")
 BLOCK_NUMBERS = {name: f"{i + 1:02d}" for i, name in enumerate(BLOCKS)}
-SEARCH = "search"  # Optuna studies' trials: block ``search/<study>`` (engine.search)
+SEARCH = "search"  # Optuna studies' trials: block ``search/<study>`` (workers.search)
 STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 

@@ -1,5 +1,5 @@
 """Optuna search over the study's knobs: a TPE sampler, a median or Hyperband pruner fed each
-epoch's AP by engine.hooks.OptunaPruningHook, and trials that are ordinary runs of block
+epoch's AP by runs.hooks.OptunaPruningHook, and trials that are ordinary runs of block
 ``search/<study>`` (RunRequest + execute: result JSON and resolved config in the results format;
 the trial's value is the run's best AP).
 
@@ -12,8 +12,8 @@ worker given another one is refused before any trial.
 import json
 from pathlib import Path
 
-from catpose_lib.engine.experiments import Experiment, search_block
-from catpose_lib.engine.results import FINISHED, NOT_CONVERGE, PRUNED, load_block_results, result_path
+from catpose_lib.recipe.experiments import Experiment, search_block
+from catpose_lib.runs.results import FINISHED, NOT_CONVERGE, PRUNED, load_block_results, result_path
 from catpose_lib.errors import CatposeError, ParameterError
 
 PRUNERS = ("median", "hyperband", "none")
@@ -31,8 +31,8 @@ def check_search_parameters(study="search", space=None, n_trials=20, pruner="med
                             max_total_epochs=None, n_startup_trials=10, budget=None, device=None, precision=None,
                             data_root=None, overrides=None) -> dict:
     """Normalised search parameters; the first bad one raises ParameterError, before any trial."""
-    from catpose_lib.engine.params import check_run_parameters
-    from catpose_lib.engine.search_space import check_space
+    from catpose_lib.recipe.params import check_run_parameters
+    from catpose_lib.workers.search_space import check_space
 
     p = check_run_parameters(budget=budget, device=device, precision=precision, data_root=data_root or None,
                              overrides=dict(overrides or {}))
@@ -137,9 +137,9 @@ def run_trial(trial, block, space, run_kwargs) -> float:
     run's best AP (a run that did not converge: its best AP before, or 0)."""
     import optuna
 
-    from catpose_lib.engine.hooks import pruning_trial
-    from catpose_lib.engine.run_one import RunRequest, execute
-    from catpose_lib.engine.search_space import describe, suggest, trial_knobs
+    from catpose_lib.runs.hooks import pruning_trial
+    from catpose_lib.runs.run import RunRequest, execute
+    from catpose_lib.workers.search_space import describe, suggest, trial_knobs
 
     params = suggest(trial, space)
     exp = Experiment(trial.number, block, "Search", describe(params), trial_knobs(params), ref_no=-1)
@@ -165,8 +165,8 @@ def run_trial(trial, block, space, run_kwargs) -> float:
 def longest_trial_epochs(data_root, space, fixed, budget) -> int:
     """The most epochs one trial can train (the space's longest, scaled by the budget)."""
     from catpose_lib.configs import SEARCH_CONFIG
-    from catpose_lib.engine.config_builder import build_config
-    from catpose_lib.engine.search_space import space_max
+    from catpose_lib.recipe.config import build_config
+    from catpose_lib.workers.search_space import space_max
 
     longest = space_max(space, "epochs")
     knobs = dict(fixed, **({"epochs": int(longest)} if longest is not None else {}))
@@ -179,7 +179,7 @@ def run_search(data_root, results_dir, study="search", space=None, n_trials=20, 
     """Run (or join, or continue) a study until it holds ``n_trials`` finished or pruned trials,
     ``timeout`` seconds pass, or its trials trained ``max_total_epochs`` epochs.
 
-    ``space``: see engine.search_space (None: its DEFAULT_SPACE); ``overrides``: knobs given to
+    ``space``: see workers.search_space (None: its DEFAULT_SPACE); ``overrides``: knobs given to
     every trial (not searched); ``seed``: every trial's training seed; ``sampler_seed``: TPE's
     (give each worker its own, or None); ``run_options`` go to every RunRequest (precision,
     channels_last, image_cache, num_workers, init).  Returns the study, its storage URL, block,
@@ -191,7 +191,7 @@ def run_search(data_root, results_dir, study="search", space=None, n_trials=20, 
                                 timeout=timeout, max_total_epochs=max_total_epochs, n_startup_trials=n_startup_trials,
                                 budget=budget, device=device, precision=run_options.get("precision"),
                                 overrides=overrides)
-    from catpose_lib.engine.claims import check_writable
+    from catpose_lib.workers.claims import check_writable
 
     check_writable(results_dir)  # a read-only or full disk fails here, before the study's database
     if check_data:

@@ -1,6 +1,6 @@
 """Budgets: ``full`` = the reference study's epochs, ``smoke`` = a tiny run for tests, or a
 fraction that scales epochs, LR steps and warm-up together."""
-from catpose_lib.engine.overrides import set_epochs, set_warmup_iters
+from catpose_lib.recipe.knobs import set_epochs, set_warmup_iters
 
 SMOKE_EPOCHS = 2
 

@@ -4,8 +4,8 @@ import copy
 from pathlib import Path
 
 from catpose_lib.configs import BASELINE_CONFIG
-from catpose_lib.engine.budget import apply_budget
-from catpose_lib.engine.overrides import apply_overrides
+from catpose_lib.recipe.budget import apply_budget
+from catpose_lib.recipe.knobs import apply_overrides
 from catpose_lib.schemes import SCHEME_COUNTS, SCHEME_NAMES, root_scheme, scheme_file
 
 
@@ -23,10 +23,10 @@ def build_config(data_root, overrides=None, scheme=None, budget="full", seed=0,
     scheme = scheme or root_scheme(data_root)
     if scheme not in SCHEME_NAMES:
         raise ValueError(f"unknown scheme {scheme!r}")
-    import catpose_lib.engine.registered  # noqa: F401  (hooks, transforms, wrappers)
+    import catpose_lib.runs.registered  # noqa: F401  (hooks, transforms, wrappers)
 
     cfg = Config.fromfile(str(config or BASELINE_CONFIG))
-    cfg.custom_imports = dict(imports=["catpose_lib.engine.registered"], allow_failed_imports=False)
+    cfg.custom_imports = dict(imports=["catpose_lib.runs.registered"], allow_failed_imports=False)
     metainfo = dict(from_file=scheme_file(scheme))
     n_kpt = SCHEME_COUNTS[scheme]
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):

@@ -33,7 +33,7 @@ class Protocol:
 
 
 def _pretrained(backbone):
-    from catpose_lib.engine.pretrain import DEFAULT_OUT, start_checkpoint_name
+    from catpose_lib.runs.pretrain import DEFAULT_OUT, start_checkpoint_name
 
     return str(DEFAULT_OUT / start_checkpoint_name(backbone))
 
@@ -111,9 +111,9 @@ def study_cost(protocol, seconds_per_epoch: float, inherit=None):
     """
     import pandas as pd
 
-    from catpose_lib.engine.budget import parse_budget
-    from catpose_lib.engine.experiments import BLOCKS, STUDY
-    from catpose_lib.engine.overrides import merge_overrides
+    from catpose_lib.recipe.budget import parse_budget
+    from catpose_lib.recipe.experiments import BLOCKS, STUDY
+    from catpose_lib.recipe.knobs import merge_overrides
 
     protocol = get_protocol(protocol)
     inherit = inherit or {"lr_batch": dict(epochs=150), "resolution": dict(epochs=150, input_size=256),

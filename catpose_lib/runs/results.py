@@ -4,12 +4,12 @@ import json
 from pathlib import Path
 
 from catpose_lib.data.layout import atomic_write_text
-from catpose_lib.engine.experiments import resolve_block
+from catpose_lib.recipe.experiments import resolve_block
 
 FINISHED = "finished"
 NOT_CONVERGE = "not converge"
 CUDA_OOM = "CUDA out of memory"
-PRUNED = "pruned"  # stopped early by an Optuna pruner (engine.search)
+PRUNED = "pruned"  # stopped early by an Optuna pruner (workers.search)
 RUNNING_ELSEWHERE = "running elsewhere"  # another live worker holds the run's claim (never written)
 LOST_CLAIM = "lost claim"  # this worker was taken for dead and another one took the run over (never written)
 # statuses that a re-run keeps (a failed or OOM run is tried again)

@@ -1,1 +1,0 @@
-"""The experiment engine: configs, the reference study as data, runs, results, prediction."""
