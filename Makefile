@@ -33,7 +33,7 @@ demo-start: setup ## rebuild the demo's start checkpoint (pretraining, ~25 min o
 	$(PY) scripts/demo.py start-build
 
 # The study's executed notebooks as one shareable HTML document (figures embedded).
-REPORT_NOTEBOOKS ?= results/notebooks/real_cats
+REPORT_NOTEBOOKS ?= results/real_cats/notebooks
 .PHONY: report
 report: setup     ## results/report/catpose_report.html from the executed real-cat notebooks
 	$(PY) -m catpose_lib report $(REPORT_NOTEBOOKS) --out results/report

@@ -1,5 +1,5 @@
 """AP parity of the fast CPU/GPU setting: the baseline trained with fp32 and with bf16 autocast
-+ channels-last (same data, seeds, budget and overrides); prints AP per seed, the mean AP
++ channels-last (same data, seeds, budget and knobs); prints AP per seed, the mean AP
 difference, the seed-to-seed spread it is judged against, and the epoch-time speed-up.
 
     .venv/bin/python -m catpose_lib import-animalpose ../shared/datasets/animalpose_cats data/animalpose_cats
@@ -32,17 +32,17 @@ def main():
     root = data_root(args.data)
     device = device_of(args.device)
     seeds = [int(s) for s in args.seeds.split(",")]
-    overrides = dict(args.set)
+    knobs = dict(args.set)
     runs = {"fp32": [], "bf16": []}
     for seed in seeds:  # seed by seed: an interrupted measurement already has whole pairs
         for name, precision, channels_last in (("fp32", "fp32", False), ("bf16", "bf16", True)):
             runs[name] += run_baseline(root, Path(args.results) / name, seeds=[seed], budget=args.budget,
-                                       device=device, common_overrides=overrides, num_workers=args.workers,
+                                       device=device, shared_knobs=knobs, num_workers=args.workers,
                                        precision=precision, channels_last=channels_last)
     out = compare_settings(runs["fp32"], runs["bf16"])
-    emit(dict(out, device=device, data=str(root), overrides=overrides, budget=args.budget,
+    emit(dict(out, device=device, data=str(root), knobs=knobs, budget=args.budget,
               max_epochs=runs["fp32"][0]["max_epochs"]), args.json)
-    print(f"AP parity, baseline {overrides} on {root}, {runs['fp32'][0]['max_epochs']} epochs, {device}")
+    print(f"AP parity, baseline {knobs} on {root}, {runs['fp32'][0]['max_epochs']} epochs, {device}")
     print(f"  {'seed':>4}  {'fp32 final':>10} {'fp32 best':>10}  {'bf16 final':>10} {'bf16 best':>10}"
           f"  {'s/epoch fp32':>12} {'bf16':>6}")
     for r in out["rows"]:

@@ -66,7 +66,7 @@ def summarise(results_dir) -> dict:
             seeds=[r["seed"] for r in runs], final_AP=finals, best_AP=bests,
             final_mean=statistics.mean(finals), final_std=statistics.stdev(finals) if len(finals) > 1 else 0.0,
             best_mean=statistics.mean(bests), best_std=statistics.stdev(bests) if len(bests) > 1 else 0.0,
-            epochs=runs[0]["max_epochs"], overrides=runs[0]["overrides"], init=runs[0].get("init"),
+            epochs=runs[0]["max_epochs"], knobs=runs[0]["knobs"], init=runs[0].get("init"),
             device=runs[0]["provenance"]["device"], device_name=runs[0]["provenance"].get("device_name"),
             speed=runs[0].get("speed"), seconds_per_epoch=statistics.mean(spe) if spe else None,
             curves={r["seed"]: [(h["epoch"], h["AP"]) for h in r["history"]] for r in runs})

@@ -47,8 +47,8 @@ def run_grid(args, root, fixed):
     from catpose_lib.workers.blocks import run_block
 
     runs = run_block("lr_batch", root, args.results, experiments=QUICK_GRID if args.quick else None,
-                     budget=args.budget, seeds=[args.seed], device=args.device, base="baseline", overrides=fixed,
-                     num_workers=args.workers, verbose=not args.quiet, init=args.init)
+                     budget=args.budget, seeds=[args.seed], device=args.device, base="baseline", shared_knobs=fixed,
+                     num_workers=args.workers, verbose=not args.quiet, start=args.init)
     rows = [dict(no=r["no"], parameter=r["parameter"], status=r["status"], epochs=epochs_of(r),
                  best_AP=(r.get("best") or {}).get("AP"), wall_seconds=r.get("wall_seconds")) for r in runs]
     done = [r for r in rows if r["best_AP"] is not None]
@@ -68,7 +68,7 @@ def run_search_arm(args, root, fixed, epochs):
     done = run_search(root, args.results, study="vs_grid", space=space, n_trials=None,
                       max_total_epochs=epochs, pruner=args.pruner, budget=args.budget, seed=args.seed,
                       sampler_seed=args.sampler_seed, n_startup_trials=args.startup_trials, device=args.device,
-                      overrides=fixed, num_workers=args.workers, verbose=not args.quiet, init=args.init)
+                      shared_knobs=fixed, num_workers=args.workers, verbose=not args.quiet, start=args.init)
     study = done["study"]
     trials = []
     for t in study.trials:
@@ -140,8 +140,8 @@ def main(argv=None):
     grid = run_grid(args, root, fixed)
     search = run_search_arm(args, root, fixed, grid["epochs"])
     numbers = dict(
-        data_root=str(root), budget=args.budget, overrides=fixed, seed=args.seed, pruner=args.pruner,
-        init=args.init, synthetic=None if args.data else (QUICK_DATA if args.quick else args.synthetic or BENCH_DATA),
+        data_root=str(root), budget=args.budget, shared_knobs=fixed, seed=args.seed, pruner=args.pruner,
+        start=args.init, synthetic=None if args.data else (QUICK_DATA if args.quick else args.synthetic or BENCH_DATA),
         quick=args.quick, compute="training epochs in total (the search stops before passing the grid's)",
         grid=grid, search=search, device=args.device,
         search_minus_grid_AP=(search["best_AP"] or 0.0) - (grid["best_AP"] or 0.0))

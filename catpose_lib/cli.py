@@ -24,6 +24,7 @@ COMMANDS = {
     "search": "search",
     "report": "report",
     "protocol": "protocol",
+    "migrate": "migrate",
 }
 
 

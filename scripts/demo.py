@@ -63,7 +63,7 @@ def demo_parameters(init) -> dict:
     """The notebook parameters of `make demo` (papermill -y)."""
     return dict(budget=DEMO_BUDGET, base="baseline", device="cpu", precision="auto", channels_last=True,
                 results_dir=DEMO_RESULTS, figures_dir=DEMO_FIGURES, synthetic=DEMO_DATA,
-                overrides=DEMO_MODEL, init=str(init), num_workers=DEMO_WORKERS)
+                shared_knobs=DEMO_MODEL, start=str(init), num_workers=DEMO_WORKERS)
 
 
 def build_start(results=None, threads=None) -> dict:
@@ -76,7 +76,7 @@ def build_start(results=None, threads=None) -> dict:
     if threads:
         torch.set_num_threads(int(threads))
     results = Path(results or _cache() / "demo_start" / "pretrain_results")
-    (r,) = run_baseline(synthetic_cats(**START_DATA), results, common_overrides=dict(DEMO_MODEL, **START_TRAIN),
+    (r,) = run_baseline(synthetic_cats(**START_DATA), results, shared_knobs=dict(DEMO_MODEL, **START_TRAIN),
                         budget="full", device="cpu", precision="auto", channels_last=True,
                         num_workers=0 if threads == 1 else None)
     if r["status"] != "finished":

@@ -33,9 +33,9 @@ def test_demo_recipe_learns_on_a_tiny_budget(tmp_path):
     assert demo.unpack_start(tmp_path / "start.pth") == start            # unpacked once
     root = synthetic_cats(**dict(demo.DEMO_DATA, n_train=16, n_val=16, n_test=1), cache_dir=tmp_path / "data")
     (r,) = run_block("lr_batch", root, tmp_path / "results", experiments=[15], budget="smoke", base="baseline",
-                     device="cpu", overrides=demo.DEMO_MODEL, num_workers=0, verbose=False, init=str(start))
+                     device="cpu", shared_knobs=demo.DEMO_MODEL, num_workers=0, verbose=False, start=str(start))
     assert r["status"] == "finished", r.get("message")
-    assert r["init"]["sha256"] and r["init"]["skipped_shape_mismatch"] == []
+    assert r["start"]["sha256"] and r["start"]["skipped_shape_mismatch"] == []
     assert r["best"]["AP"] > 0.2, r["history"]
 
 
@@ -51,7 +51,7 @@ def test_committed_demo_is_one_run_that_met_the_target():
     report = json.loads((REPO / "results/demo/reports/03_lr_batch.json").read_text())
     assert run["target_met"] == dict(best_AP=True, runs_at_010=True, wall_seconds=True), run
     assert run["wall_seconds"] <= demo.TARGET["wall_seconds"] and run["machine"]["cpus"] == 2
-    assert run["parameters"]["synthetic"] == demo.DEMO_DATA and run["parameters"]["overrides"] == demo.DEMO_MODEL
+    assert run["parameters"]["synthetic"] == demo.DEMO_DATA and run["parameters"]["knobs"] == demo.DEMO_MODEL
     assert run["parameters"]["budget"] == demo.DEMO_BUDGET
     aps = [r["best"]["AP"] for r in report["runs"]]
     assert len(aps) == 12 and report["base_AP"] is not None                  # block 03 + the baseline
@@ -61,7 +61,7 @@ def test_committed_demo_is_one_run_that_met_the_target():
     for p in list((REPO / "results/demo/lr_batch").glob("*_s0.json")) + [REPO / "results/demo/baseline/00_s0.json"]:
         r = json.loads(p.read_text())
         assert r["status"] == "finished" and r["started"] >= run["started"][:19]
-        assert r["init"]["sha256"] and r["budget"] == str(demo.DEMO_BUDGET)
+        assert r["start"]["sha256"] and r["budget"] == str(demo.DEMO_BUDGET)
         assert r["history"][-1]["AP"] is not None
     nb = json.loads(_committed("results/notebooks/03_lr_batch.demo.ipynb").read_text())
     text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))

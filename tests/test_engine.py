@@ -53,14 +53,16 @@ def test_baseline_config_matches_the_course(tiny_cats):
 def test_study_has_all_reference_runs():
     from catpose_lib.recipe.experiments import BLOCKS, STUDY, block_experiments
 
-    assert [e.no for e in STUDY] == list(range(1, 35))
+    assert [e.no for e in STUDY] == list(range(1, 37))
     counts = {b: len(block_experiments(b)) for b in BLOCKS}
-    assert counts == dict(augmentation=5, epochs=3, lr_batch=12, resolution=6, backbone=5, optimizer=3)
+    assert counts == dict(augmentation=5, epochs=3, lr_batch=12, resolution=6, backbone=7, optimizer=3)
+    beyond = [e.no for e in STUDY if e.ref_no == -1]  # not in the reference study
+    assert beyond == [33, 34, 35, 36]
     by_no = {e.no: e for e in STUDY}
-    assert by_no[14].overrides == dict(epochs=150, lr=1e-3, batch_size=32)
-    assert by_no[3].overrides == dict(halfbody_prob=0.3, shift_factor=0.15, shift_prob=0.3)
-    assert by_no[29].overrides == dict(backbone="hrnet_w32", batch_size=48) and by_no[29].ref_no == 28
-    assert by_no[32].overrides == dict(optimizer="Adamax") and by_no[32].ref_no == 31
+    assert by_no[14].knobs == dict(epochs=150, lr=1e-3, batch_size=32)
+    assert by_no[3].knobs == dict(halfbody_prob=0.3, shift_factor=0.15, shift_prob=0.3)
+    assert by_no[29].knobs == dict(backbone="hrnet_w32", batch_size=48) and by_no[29].ref_no == 28
+    assert by_no[32].knobs == dict(optimizer="Adamax") and by_no[32].ref_no == 31
 
 
 def test_knobs_are_mmpose_values_and_set_nothing_else(tiny_cats):
@@ -85,20 +87,20 @@ def test_overrides_resolve_to_mmpose_config(tiny_cats):
     from catpose_lib.recipe.config import build_config
     from catpose_lib.recipe.experiments import get_experiment
 
-    cfg = build_config(tiny_cats, get_experiment(26).overrides)
+    cfg = build_config(tiny_cats, get_experiment(26).knobs)
     assert tuple(cfg.model.head.decoder.input_size) == (256, 256) and cfg.model.head.decoder.sigma == 2
     types = [t["type"] for t in cfg.train_dataloader.dataset.pipeline]
     assert "RandomHalfBody" in types and "PhotometricDistortion" in types
     bbox = next(t for t in cfg.train_dataloader.dataset.pipeline if t["type"] == "RandomBBoxTransform")
     assert bbox["rotate_factor"] == 80 and tuple(bbox["scale_factor"]) == (0.5, 1.5) and bbox["shift_factor"] == 0.15
-    cfg = build_config(tiny_cats, get_experiment(8).overrides)
+    cfg = build_config(tiny_cats, get_experiment(8).knobs)
     assert cfg.train_cfg.max_epochs == 150 and list(cfg.param_scheduler[1].milestones) == [75, 112]
     apply_budget(cfg, "0.1")
     assert cfg.train_cfg.max_epochs == 15 and list(cfg.param_scheduler[1].milestones) == [8, 11]
     assert cfg.param_scheduler[0].end == 2  # mmengine's LinearLR never ends with a 1-iteration span
-    cfg = build_config(tiny_cats, get_experiment(27).overrides)
+    cfg = build_config(tiny_cats, get_experiment(27).knobs)
     assert cfg.model.backbone.type == "HRNet" and cfg.model.head.in_channels == 32
-    cfg = build_config(tiny_cats, get_experiment(33).overrides)
+    cfg = build_config(tiny_cats, get_experiment(33).knobs)
     assert cfg.optim_wrapper.optimizer == dict(type="SGD", lr=1e-5, momentum=0.9)
     with pytest.raises(ValueError, match="unknown experiment knob"):
         build_config(tiny_cats, dict(learning_rate=1))
@@ -115,7 +117,7 @@ def test_every_study_config_builds_a_model(tiny_cats):
     init_default_scope("mmpose")
     seen = set()
     for exp in STUDY:
-        cfg = build_config(tiny_cats, exp.overrides)
+        cfg = build_config(tiny_cats, exp.knobs)
         key = (cfg.model.backbone.type, tuple(cfg.model.head.decoder.input_size))
         if key in seen:
             continue
@@ -133,7 +135,7 @@ def test_every_study_config_builds_a_model(tiny_cats):
 def _run(tiny_cats, results, **kw):
     from catpose_lib.workers.blocks import run_block
 
-    kw.setdefault("overrides", QUICK)
+    kw.setdefault("knobs", QUICK)
     kw.setdefault("budget", "smoke")
     kw.setdefault("base", "baseline")
     kw.setdefault("num_workers", 0)
@@ -234,7 +236,7 @@ def test_a_run_with_a_finished_twins_key_takes_its_result_untrained(tiny_cats, t
 def test_lr_1e3_ends_as_not_converge_and_table_shows_it(tiny_cats, tmp_path):
     from catpose_lib.runs.results import load_block_results, study_table
 
-    (r,) = _run(tiny_cats, tmp_path, experiments=[14], overrides=dict(QUICK, lr=1e3))
+    (r,) = _run(tiny_cats, tmp_path, experiments=[14], shared_knobs=dict(QUICK, lr=1e3))
     assert r["status"] == "not converge", (r["status"], r.get("message"))
     table = study_table(load_block_results(tmp_path, "lr_batch"))
     assert table.iloc[0]["Best mAP (epoch: mAP)"] == "not converge"
@@ -313,11 +315,11 @@ def test_best_base_comes_from_previous_block(tiny_cats, tmp_path):
     base = resolve_base("resolution", "best", tmp_path)
     assert base["name"] in ("10 (lr_batch)", "15 (lr_batch)")
     # the base is the winner's own knobs only: the protocol (QUICK, given to every run) does not leak
-    assert base["overrides"]["epochs"] == 150 and "resnet_depth" not in base["overrides"]
+    assert base["knobs"]["epochs"] == 150 and "resnet_depth" not in base["knobs"]
     assert base["no"] in (10, 15) and base["block"] == "lr_batch" and len(base["runs"]) == 1
     (r,) = _run(tiny_cats, tmp_path, block="resolution", experiments=[22], base="best")
-    assert r["base"]["name"] == base["name"] and r["overrides"]["input_size"] == 64  # QUICK on top
-    assert r["overrides"]["lr"] in (1e-4, 5e-4)
+    assert r["base"]["name"] == base["name"] and r["knobs"]["input_size"] == 64  # QUICK on top
+    assert r["knobs"]["lr"] in (1e-4, 5e-4)
 
 
 # ---------------------------------------------------------------- prediction and metric
@@ -466,24 +468,24 @@ def test_transfer_from_an_earlier_run(tiny_cats, trained_run, tmp_path):
     catpose run folder's file, so it loads as our own), recorded by sha256."""
     from catpose_lib.recipe.start import sha256_file
 
-    (r,) = _run(tiny_cats, tmp_path, experiments=[10], overrides=dict(QUICK, lr=1e-12),
-                init=trained_run["checkpoint"])
+    (r,) = _run(tiny_cats, tmp_path, experiments=[10], shared_knobs=dict(QUICK, lr=1e-12),
+                start=trained_run["checkpoint"])
     assert r["status"] == "finished", r.get("message")
-    assert r["init"]["sha256"] == sha256_file(trained_run["checkpoint"])
+    assert r["start"]["sha256"] == sha256_file(trained_run["checkpoint"])
     donor = torch.load(trained_run["checkpoint"], weights_only=False)["state_dict"]
     after = torch.load(r["checkpoint"], weights_only=False)["state_dict"]
     for key in ("backbone.conv1.weight", "head.final_layer.weight"):
         assert torch.allclose(donor[key], after[key], atol=1e-6), key
 
 
-def _recorded(results, block, no, seed, ap, experiment_overrides=None, base=None):
+def _recorded(results, block, no, seed, ap, experiment_knobs=None, base=None):
     """A finished run's result JSON as run_one writes it (the fields tables and bases read)."""
     from catpose_lib.runs.results import result_path, write_result
 
     write_result(result_path(results, block, no, seed), dict(
         no=no, seed=seed, block=block, policy=block, parameter=f"run {no}", status="finished",
-        base=base or dict(name="baseline", no=0, block="baseline", overrides={}),
-        experiment_overrides=experiment_overrides or {}, final=dict(epoch=3, AP=ap), best=dict(epoch=3, AP=ap),
+        base=base or dict(name="baseline", no=0, block="baseline", knobs={}),
+        experiment_knobs=experiment_knobs or {}, final=dict(epoch=3, AP=ap), best=dict(epoch=3, AP=ap),
         history=[], wall_seconds=1.0, samples_per_s=1.0, peak_memory_mb=1.0, provenance=dict(device="cpu"),
         budget="0.03", key=f"k{no}{seed}"))
 
@@ -499,11 +501,11 @@ def test_a_block_winner_that_loses_to_its_base_is_not_carried_on(tmp_path):
     _recorded(tmp_path, "augmentation", 1, 0, 0.14, dict(half_body=True))
     _recorded(tmp_path, "augmentation", 2, 0, 0.13, dict(shift=0.15))
     base = resolve_base("epochs", "best", tmp_path)
-    assert base["name"] == "baseline" and base["overrides"] == {} and base["seeds"] == 3
+    assert base["name"] == "baseline" and base["knobs"] == {} and base["seeds"] == 3
     assert base["best_AP"] == pytest.approx(0.151)
     _recorded(tmp_path, "epochs", 6, 0, 0.20, dict(epochs=150), base=base)
     base = resolve_base("lr_batch", "best", tmp_path)
-    assert base["name"] == "06 (epochs)" and base["overrides"] == {"epochs": 150} and base["best_AP"] == 0.20
+    assert base["name"] == "06 (epochs)" and base["knobs"] == {"epochs": 150} and base["best_AP"] == 0.20
     assert [(s["block"], s["adopted"], s["recipe"]["no"], s["winner"]["no"]) for s in study_walk(tmp_path)] == [
         ("baseline", True, 0, 0), ("augmentation", False, 0, 1), ("epochs", True, 6, 6)]
     table, candidates = study_path(tmp_path)

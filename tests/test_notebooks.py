@@ -37,8 +37,8 @@ def _record(results, name):
 def test_notebook_sources_are_clean_and_parameterised():
     """The .ipynb files are the sources users edit: clean, one parameters cell, no logic."""
     names = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
-    assert names == ["00_dataset", "00_pretrain", "01_augmentation", "02_epochs", "03_lr_batch", "04_resolution",
-                     "05_backbone", "06_optimizer", "07_final_report", "08_search"]
+    assert names == ["00_dataset", "01_augmentation", "02_epochs", "03_lr_batch", "04_resolution",
+                     "05_backbone", "06_optimizer", "07_final_report", "08_search", "pretrain"]
     for p in NOTEBOOKS.glob("*.ipynb"):
         nb = json.loads(p.read_text())
         tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
@@ -50,9 +50,9 @@ def test_notebook_sources_are_clean_and_parameterised():
                 assert "\ndef " not in "\n" + src and "\nclass " not in "\n" + src, (p, "logic belongs in catpose_lib")
         if p.stem == "08_search":
             for param in ("data_root", "scheme", "study", "space", "n_trials", "pruner", "budget", "seed", "storage",
-                          "device", "results_dir", "figures_dir", "overrides"):
+                          "device", "results_dir", "figures_dir", "shared_knobs"):
                 assert f"\n{param} = " in "\n" + "".join(tagged[0]["source"]), (p, param)
-        elif p.stem not in ("00_dataset", "00_pretrain"):
+        elif p.stem not in ("00_dataset", "pretrain"):
             for param in ("data_root", "scheme", "budget", "seeds", "device", "experiments", "base",
                           "results_dir", "figures_dir"):
                 assert f"\n{param} = " in "\n" + "".join(tagged[0]["source"]), (p, param)
@@ -78,7 +78,7 @@ def _previous_winner(name, data, results):
 
     prev = get_experiment(PREVIOUS_RUN[name])
     (r,) = run_block(prev.block, data, results, experiments=[prev.no], budget="smoke", base="baseline",
-                     device="cpu", overrides=QUICK, num_workers=0, verbose=False)
+                     device="cpu", shared_knobs=QUICK, num_workers=0, verbose=False)
     assert r["status"] == "finished", r.get("message")
     return r
 
@@ -90,7 +90,7 @@ def test_block_notebook(tiny_cats, tmp_path, name):
     runs = BLOCK_RUNS[name]
     _execute(name, tmp_path, data_root=str(tiny_cats), budget="smoke", seeds="0", device="cpu",
              experiments=",".join(map(str, runs)), base="best" if prev else "baseline",
-             results_dir=str(results), figures_dir=str(figures), overrides=QUICK, num_workers=0)
+             results_dir=str(results), figures_dir=str(figures), shared_knobs=QUICK, num_workers=0)
     rec = _record(results, name)
     assert sorted(r["No."] for r in rec["table"]) == runs
     assert sorted({r["no"] for r in rec["runs"]}) == runs
@@ -102,7 +102,7 @@ def test_block_notebook(tiny_cats, tmp_path, name):
         assert w > 200 and h > 100
     if prev:
         assert rec["base"]["no"] == prev["no"] and rec["base"]["block"] == prev["block"]
-        assert rec["base"]["overrides"] == {**prev["base"]["overrides"], **prev["experiment_overrides"]}
+        assert rec["base"]["knobs"] == {**prev["base"]["knobs"], **prev["experiment_knobs"]}
         assert all(r["base"] == rec["base"]["name"] for r in rec["runs"])
     else:
         assert rec["base"]["name"] == "baseline" and rec["base_AP"] is not None  # the baseline, measured
@@ -112,7 +112,7 @@ def test_final_report_notebook(tiny_cats, tmp_path):
     results = tmp_path / "results"
     _previous_winner("04_resolution", tiny_cats, results)  # one block on the path beside the baseline
     _execute("07_final_report", tmp_path, data_root=str(tiny_cats), budget="smoke", device="cpu",
-             results_dir=str(results), figures_dir=str(tmp_path / "figures"), overrides=QUICK, num_workers=0,
+             results_dir=str(results), figures_dir=str(tmp_path / "figures"), shared_knobs=QUICK, num_workers=0,
              n_overlays=2, n_failures=2, test_root=str(tiny_cats))
     rec = _record(results, "07_final_report")
     blind = json.loads(Path(rec["result_keypoints_test"]).read_text())  # the blind-test copy, same boxes here
@@ -141,10 +141,10 @@ def test_pretrain_notebook(tmp_path):
     roots = {n: write_tiny_coco(tmp_path / n, n_train=6, n_val=3, n_test=3, num_keypoints=20,
                                 keypoint_names=animalpose_names(), image_size=(96, 80), seed=s)["root"]
              for n, s in (("others", 1), ("cats", 2))}
-    _execute("00_pretrain", tmp_path, data=str(roots["others"]), zero_shot=str(roots["cats"]),
+    _execute("pretrain", tmp_path, data=str(roots["others"]), zero_shot=str(roots["cats"]),
              backbones=["resnet50"], budget="smoke", device="cpu", results_dir=str(tmp_path / "r"),
-             figures_dir=str(tmp_path / "f"), out_dir=str(tmp_path / "ckpt"), overrides=QUICK, num_workers=0)
-    rec = _record(tmp_path / "r", "00_pretrain")
+             figures_dir=str(tmp_path / "f"), out_dir=str(tmp_path / "ckpt"), shared_knobs=QUICK, num_workers=0)
+    rec = _record(tmp_path / "r", "pretrain")
     (run,) = rec["runs"]
     assert run["status"] == "finished" and 0 <= run["zero_shot"]["AP"] <= 1
     assert Path(run["start_checkpoint"]["path"]).parent == tmp_path / "ckpt"
@@ -156,14 +156,14 @@ def test_search_notebook(tiny_cats, tmp_path):
     results = tmp_path / "results"
     _execute("08_search", tmp_path, data_root=str(tiny_cats), study="nb", n_trials=2, pruner="median",
              budget="smoke", device="cpu", sampler_seed=0, space={"lr": ["log", 1e-4, 1e-2], "sigma": ["float", 1, 3]},
-             results_dir=str(results), figures_dir=str(tmp_path / "figures"), overrides=QUICK, num_workers=0)
+             results_dir=str(results), figures_dir=str(tmp_path / "figures"), shared_knobs=QUICK, num_workers=0)
     rec = _record(results, "08_search")
     assert rec["study"] == "nb" and rec["block"] == "search/nb" and rec["storage"].endswith("/search/nb.db")
     assert [t["number"] for t in rec["trials"]] == [0, 1] and [r["number"] for r in rec["table"]] == [0, 1]
     for t, row in zip(rec["trials"], rec["table"]):
         run = json.loads(Path(t["result"]).read_text())
         assert t["state"] == row["state"] == "COMPLETE" and t["value"] == run["best"]["AP"]
-        assert run["block"] == "search/nb" and run["experiment_overrides"] == t["params"]
+        assert run["block"] == "search/nb" and run["experiment_knobs"] == t["params"]
         assert {"AP": row["AP"], "lr": row["lr"], "sigma": row["sigma"]} == pytest.approx(  # the table: 10 decimals
             {"AP": t["value"], **t["params"]}, rel=1e-6, abs=1e-10)
         assert Path(t["result"]).with_suffix(".py").is_file() and row["epochs"] == 2

@@ -15,7 +15,9 @@ def test_lists_of_runs_are_accepted_as_papermill_users_write_them():
     assert parse_ints("experiments", " 9, 10 ") == parse_ints("experiments", [9, "10"]) == [9, 10]
     assert parse_ints("experiments", 9) == [9] and parse_ints("experiments", "") == []
     p = check_run_parameters(block="03", experiments="9 10", seeds="0,1,2", budget="0.5")
-    assert p == dict(block="lr_batch", experiments=[9, 10], seeds=[0, 1, 2], budget="0.5")
+    s = p.pop("settings")
+    assert p == dict(block="lr_batch", experiments=[9, 10])
+    assert (s.budget, s.seeds, s.confirm_seeds, s.start, s.protocol) == ("0.5", (0, 1, 2), (), None, None)
 
 
 @pytest.mark.parametrize("kwargs,name,accepts", [
@@ -28,7 +30,7 @@ def test_lists_of_runs_are_accepted_as_papermill_users_write_them():
     (dict(device="tpu"), "device", "auto, cpu, cuda"),
     (dict(device="cuda"), "device", "no CUDA device"),
     (dict(base="worst"), "base", "'baseline' or 'best'"),
-    (dict(overrides={"lr_typo": 1}), "overrides", "unknown experiment knob"),
+    (dict(shared_knobs={"lr_typo": 1}), "shared_knobs", "unknown experiment knob"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_a_bad_parameter_is_one_line_naming_it(kwargs, name, accepts):
     from catpose_lib.recipe.params import check_run_parameters

@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import pathlib
+
 import pytest
 import torch
 
@@ -37,7 +39,7 @@ def pretrained(tiny_animals, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("pretrain")
     r = pretrain(tiny_animals["others"], out / "results", backbone="resnet50", zero_shot_root=tiny_animals["cats"],
-                 out_dir=out / "ckpt", budget="smoke", device="cpu", overrides=QUICK, num_workers=0, verbose=False)
+                 out_dir=out / "ckpt", budget="smoke", device="cpu", shared_knobs=QUICK, num_workers=0, verbose=False)
     return r, out
 
 
@@ -91,11 +93,11 @@ def test_run_from_the_start_checkpoint_records_its_sha256_and_loads_it(pretraine
 
     r0, _ = pretrained
     (r,) = run_baseline(tiny_animals["cats"], tmp_path / "res", budget="smoke", device="cpu",
-                        common_overrides=dict(QUICK, lr=1e-12), num_workers=0, verbose=False,
-                        init=r0["start_checkpoint"]["path"])
+                        shared_knobs=dict(QUICK, lr=1e-12), num_workers=0, verbose=False,
+                        start=r0["start_checkpoint"]["path"])
     assert r["status"] == "finished", r.get("message")
-    assert r["init"]["sha256"] == r0["start_checkpoint"]["sha256"]
-    assert r["init"]["tensors_loaded"] == r["init"]["tensors_in_model"] and not r["init"]["skipped_shape_mismatch"]
+    assert r["start"]["sha256"] == r0["start_checkpoint"]["sha256"]
+    assert r["start"]["tensors_loaded"] == r["start"]["tensors_in_model"] and not r["start"]["skipped_shape_mismatch"]
     start = torch.load(r0["start_checkpoint"]["path"], weights_only=True)["state_dict"]
     after = torch.load(r["checkpoint"], weights_only=False)["state_dict"]
     for key in ("backbone.conv1.weight", "head.final_layer.weight"):  # lr 1e-12: weights stay put
@@ -109,12 +111,12 @@ def test_init_errors_come_before_training(pretrained, tiny_animals, tmp_path):
     r0, _ = pretrained
     kw = dict(budget="smoke", device="cpu", num_workers=0, verbose=False)
     with pytest.raises(CatposeError, match="init: start checkpoint .*nope.pth does not exist"):
-        run_baseline(tiny_animals["cats"], tmp_path / "a", common_overrides=QUICK, init=tmp_path / "nope.pth", **kw)
+        run_baseline(tiny_animals["cats"], tmp_path / "a", shared_knobs=QUICK, start=tmp_path / "nope.pth", **kw)
     with pytest.raises(CatposeError, match=r"does not match this run's backbone \(HRNet\)"):
-        run_baseline(tiny_animals["cats"], tmp_path / "b", common_overrides=dict(QUICK, backbone="hrnet_w32"),
-                     init=r0["start_checkpoint"]["path"], **kw)
+        run_baseline(tiny_animals["cats"], tmp_path / "b", shared_knobs=dict(QUICK, backbone="hrnet_w32"),
+                     start=r0["start_checkpoint"]["path"], **kw)
     with pytest.raises(CatposeError, match=r"ResNet50\)"):  # a ResNet-18 start for the ResNet-50 baseline
-        run_baseline(tiny_animals["cats"], tmp_path / "c", init=r0["start_checkpoint"]["path"], **kw)
+        run_baseline(tiny_animals["cats"], tmp_path / "c", start=r0["start_checkpoint"]["path"], **kw)
     assert not list((tmp_path).rglob("*.pth"))  # nothing trained
 
 
@@ -125,7 +127,7 @@ def test_start_checkpoint_with_code_is_refused(tiny_animals, tmp_path):
     bad = tmp_path / "evil.pth"
     torch.save({"state_dict": {"x": torch.zeros(1)}, "hook": subprocess.Popen}, bad)
     with pytest.raises(CatposeError, match="weights_only=True"):
-        run_baseline(tiny_animals["cats"], tmp_path / "r", common_overrides=QUICK, init=bad, budget="smoke",
+        run_baseline(tiny_animals["cats"], tmp_path / "r", shared_knobs=QUICK, start=bad, budget="smoke",
                      device="cpu", num_workers=0, verbose=False)
 
 
@@ -156,37 +158,6 @@ def test_pretrain_cli_rejects_a_bad_budget_before_any_work(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.slow
-@pytest.mark.shared
-def test_gpu_check_dry_on_the_shared_animals(tmp_path):
-    """scripts/gpu_check.sh --dry: pretraining of both backbones, the proof arms and the packed
-    checkpoints, on a CPU-sized subset of the shared data (5 min here: opt-in, -m slow)."""
-    import os
-
-    from catpose_lib.data.animalpose import import_animalpose
-
-    if not (SHARED / "animalpose_others" / "keypoints.json").is_file():
-        pytest.skip("../shared/datasets is absent")
-    import_animalpose(SHARED / "animalpose_others", tmp_path / "others", one_category="animal")
-    import_animalpose(SHARED / "animalpose_cats", tmp_path / "cats")
-    env = dict(os.environ, OUT=str(tmp_path / "out"), GPU_WORK=str(tmp_path / "work"),
-               GPU_OTHERS=str(tmp_path / "others"), GPU_CATS=str(tmp_path / "cats"),
-               CATPOSE_CACHE=str(tmp_path / "cache"))
-    proc = subprocess.run(["bash", "scripts/gpu_check.sh", "--dry"], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=1200)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    report = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
-    for backbone in ("resnet50", "hrnet_w32"):
-        e = report["pretrain"][backbone]
-        assert e["status"] == "finished" and 0 <= e["zero_shot"]["AP"] <= 1, e
-        assert e["parts"] and 0 <= e["unpacked_zero_shot"]["AP"] <= 1
-    arms = report["transfer"]["arms"]
-    assert set(arms) == {"scratch", "cross_species", "cross_species_lr1e-4"}
-    assert arms["cross_species"]["init"]["sha256"] == report["pretrain"]["resnet50"]["start_checkpoint"]["sha256"]
-    assert arms["scratch"]["init"] is None
-    assert (tmp_path / "out" / "results.tar.gz").stat().st_size > 0
-
-
 def test_pretrain_held_by_another_worker_is_skipped_and_not_a_failure(tiny_animals, tmp_path, capsys):
     """Two lanes may both reach a backbone's pretraining: the second skips it (exit 0), so the
     lane's next step (the study) still runs; the first exports the checkpoint."""
@@ -200,8 +171,8 @@ def test_pretrain_held_by_another_worker_is_skipped_and_not_a_failure(tiny_anima
 
     others = course_layout_root(tiny_animals["others"], one_category="animal")
     req = RunRequest(experiment=PRETRAIN_RUNS["resnet50"], data_root=str(others), results_dir=str(tmp_path),
-                     budget="smoke", device="cpu", config=str(PRETRAIN_CONFIG), common_overrides=dict(QUICK),
-                     num_workers=0, base=dict(name="pretrain_animals.py", overrides={}))
+                     budget="smoke", device="cpu", config=str(PRETRAIN_CONFIG), shared_knobs=dict(QUICK),
+                     num_workers=0, base=dict(name="pretrain_animals.py", knobs={}))
     claim = resolve_run(req)["work_dir"].with_suffix(".claim")
     fake_claim(claim, fingerprint=data_fingerprint(others), data_root=str(others))
     p = argparse.ArgumentParser()
@@ -230,87 +201,16 @@ def test_run_from_a_start_checkpoint_resumes_from_its_own_checkpoint(pretrained,
     from catpose_lib.workers.blocks import run_baseline
 
     r0, _ = pretrained
-    kw = dict(budget="smoke", device="cpu", common_overrides=QUICK, num_workers=0, verbose=False,
-              init=r0["start_checkpoint"]["path"])
+    kw = dict(budget="smoke", device="cpu", shared_knobs=QUICK, num_workers=0, verbose=False,
+              start=r0["start_checkpoint"]["path"])
     with pytest.raises(KeyboardInterrupt):
         run_baseline(tiny_animals["cats"], tmp_path / "res", **kw)
     kill_at_second_validation()  # undone
     (r,) = run_baseline(tiny_animals["cats"], tmp_path / "res", **kw)
     assert r["status"] == "finished" and r["resumed"] is True, r.get("message")
-    assert [h["epoch"] for h in r["history"]] == [1, 2] and r["init"]["sha256"] == r0["start_checkpoint"]["sha256"]
+    assert [h["epoch"] for h in r["history"]] == [1, 2] and r["start"]["sha256"] == r0["start_checkpoint"]["sha256"]
     assert all(h["val_seconds"] > 0 for h in r["history"])  # the compute of every epoch, resumed or not
     resolved = (tmp_path / "res" / "baseline" / "00_s0.py").read_text()
-    assert f"load_from = '{r0['start_checkpoint']['path']}'" in resolved  # the start stays in the resolved config
-
-
-@pytest.mark.slow
-def test_gpu_check_from_a_packed_start_runs_the_arms_from_it_and_reports_the_transport(pretrained, tiny_animals,
-                                                                                     tmp_path):
-    """scripts/gpu_check.sh --dry --start: no pretraining; the start is unpacked, its zero-shot AP
-    measured after the int8 trip, and the proof's arm trains from exactly that file (~1.5 min
-    here beside the study: opt-in, -m slow)."""
-    import os
-
-    sys.path.insert(0, str(REPO / "scripts"))
-    from pack_checkpoint import pack
-
-    from catpose_lib.recipe.start import sha256_file
-
-    r0, _ = pretrained
-    (tmp_path / "start").mkdir()
-    pack(r0["start_checkpoint"]["path"], tmp_path / "start" / "ck")
-    env = dict(os.environ, OUT=str(tmp_path / "out"), GPU_WORK=str(tmp_path / "work"),
-               GPU_CATS=str(tiny_animals["cats"]), CATPOSE_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
-    proc = subprocess.run(["bash", "scripts/gpu_check.sh", "--dry", "--start", str(tmp_path / "start" / "ck")],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    report = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
-    assert report["start"]["meta"]["transport"].startswith("int8")
-    assert 0 <= report["start"]["zero_shot_after_transport"]["AP"] <= 1
-    arm = report["transfer"]["arms"]["baseline_full"]
-    assert arm["init"]["sha256"] == sha256_file(tmp_path / "work" / "start.pth")
-    assert arm["epochs"] == 1 and arm["overrides"]["resnet_depth"] == r0["overrides"]["resnet_depth"]
-    assert [e for e, _ in report["curves"]["baseline_full/" + next(iter(report["curves"])).split("/")[1]]] == [1]
-    assert "baseline_full/baseline/00_s0.json" in subprocess.run(
-        ["tar", "tzf", str(tmp_path / "out" / "results.tar.gz")], capture_output=True, text=True).stdout
-
-
-def test_full_budget_figure_reads_finished_and_stopped_runs_per_arm_and_seed(tmp_path):
-    """scripts/gpu_full_budget_figure.py: the report's curves ('arm/00_sN-key') become one arm per
-    name with one curve per seed; a run stopped at the deadline keeps the epochs it reached."""
-    sys.path.insert(0, str(REPO / "scripts"))
-    from gpu_full_budget_figure import arms_from_curves, main
-
-    curves = {"base/00_s0-aa": [[1, 0.1], [2, 0.2]], "base/00_s1-bb": [[1, 0.12], [2, 0.18]],
-              "long/00_s2-cc": [[1, 0.2], [2, None], [3, 0.3]]}
-    arms = arms_from_curves(curves)
-    assert arms == {"base": {"curves": {0: [(1, 0.1), (2, 0.2)], 1: [(1, 0.12), (2, 0.18)]}},
-                    "long": {"curves": {2: [(1, 0.2), (3, 0.3)]}}}
-    report = dict(curves=curves, device="cuda", provenance=dict(device_name="GPU"),
-                  start=dict(meta=dict(catpose_pretrain="resnet50")))
-    (tmp_path / "r.json").write_text(json.dumps(report))
-    main([str(tmp_path / "r.json"), str(tmp_path / "f.png"), "--ref", "0.15=protocol cpu"])
-    assert (tmp_path / "f.png").stat().st_size > 10_000
-
-
-def test_gpu_check_deadline_stops_the_whole_process_group_in_time(tmp_path):
-    """gpu_check's deadline (--deadline / GPU_DEADLINE_AT) stops the proof and the runs it started
-    (one process group), so the results can still come back inside the device call."""
-    import time
-
-    sys.path.insert(0, str(REPO / "scripts"))
-    import gpu_check
-
-    log = tmp_path / "log"
-    proc = subprocess.Popen(["bash", "-c", f"sleep 60 & echo $! > {tmp_path}/child; wait"],
-                            start_new_session=True, stdout=open(log, "w"))
-    t = time.time()
-    assert gpu_check.wait_until(proc, "proof", log, time.time() - gpu_check.T0 + 1.5) is None
-    assert time.time() - t < 15 and proc.poll() is not None
-    child = int((tmp_path / "child").read_text())
-    time.sleep(0.5)
-    from catpose_lib.workers.claims import process_state
-
-    assert process_state(child) in (None, "Z"), "the run the proof started outlived the deadline"
-    done = subprocess.Popen(["true"], start_new_session=True)
-    assert gpu_check.wait_until(done, "quick", log, time.time() - gpu_check.T0 + 30) == 0
+    name = pathlib.Path(r0["start_checkpoint"]["path"]).name  # the start is named in the config's header
+    assert f"# start (load_from at run time): {name} sha256 {r0['start_checkpoint']['sha256']}" in resolved
+    assert "load_from =" not in resolved and "/" + name not in resolved  # no runtime key, no path

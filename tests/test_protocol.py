@@ -21,36 +21,46 @@ def test_budget_fraction_keeps_the_protocol_floor(tiny_cats):
     assert short.train_cfg.max_epochs == 3  # never more than the run's own epochs
 
 
-def test_protocol_parameters_are_checked_against_what_it_sets(tmp_path):
+def test_protocol_expands_once_into_explicit_settings(tmp_path):
+    """A protocol becomes explicit values (recipe.protocols.expand); what is given beside it must
+    be the protocol's own, and a default means itself (budget full, seed 0) only without one."""
     from catpose_lib.recipe.params import check_run_parameters
 
-    p = check_run_parameters(budget="full", seeds=[0], protocol="cpu")
-    assert p["protocol"].name == "cpu" and p["protocol"].confirm_seeds == (1, 2)
-    with pytest.raises(ParameterError, match="protocol 'cpu' sets the budget"):
-        check_run_parameters(budget="0.1", protocol="cpu")
-    with pytest.raises(ParameterError, match="protocol 'cpu' sets the seeds"):
+    s = check_run_parameters(protocol="cpu")["settings"]
+    assert (s.budget, s.min_epochs, s.seeds, s.confirm_seeds, s.protocol) == ("0.03", 3, (0,), (1, 2), "cpu")
+    assert s.all_seeds == (0, 1, 2) and s.starts["hrnet_w32"].endswith("pretrain_hrnet_w32_s0.pth")
+    assert check_run_parameters(protocol="cpu", budget="0.03", seeds="0")["settings"] == s  # its own values
+    plain = check_run_parameters()["settings"]
+    assert (plain.budget, plain.min_epochs, plain.seeds, plain.starts, plain.protocol) == ("full", 1, (0,), {}, None)
+    with pytest.raises(ParameterError, match="protocol 'cpu' sets it"):
+        check_run_parameters(budget="full", protocol="cpu")  # 'full' is a value, not "not given"
+    with pytest.raises(ParameterError, match="protocol 'cpu' sets them"):
         check_run_parameters(seeds="0,1", protocol="cpu")
     ckpt = tmp_path / "start.pth"
     ckpt.write_bytes(b"x")
     with pytest.raises(ParameterError, match="protocol 'cpu' sets each backbone's start"):
-        check_run_parameters(init=str(ckpt), protocol="cpu")
+        check_run_parameters(start=str(ckpt), protocol="cpu")
     with pytest.raises(ParameterError, match="protocol.*one of full, cpu"):
         check_run_parameters(protocol="gpu-ish")
-    with pytest.raises(ParameterError, match="init.*does not exist"):
-        check_run_parameters(init=str(tmp_path / "nothing.pth"))
+    with pytest.raises(ParameterError, match="start.*does not exist"):
+        check_run_parameters(start=str(tmp_path / "nothing.pth"))
 
 
 def test_protocol_start_is_picked_by_backbone(tiny_cats):
     from catpose_lib.recipe.config import build_config
-    from catpose_lib.recipe.protocols import PROTOCOLS, backbone_name, protocol_init
+    from catpose_lib.recipe.protocols import PROTOCOLS, backbone_name, run_start
 
-    cpu = PROTOCOLS["cpu"]
+    starts = PROTOCOLS["cpu"].starts
     assert backbone_name(build_config(tiny_cats)) == "resnet50"
-    assert protocol_init(cpu, build_config(tiny_cats)).endswith("pretrain_resnet50_s0.pth")
+    assert run_start(None, starts, build_config(tiny_cats)).endswith("pretrain_resnet50_s0.pth")
     hr = build_config(tiny_cats, dict(backbone="hrnet_w32"))
-    assert backbone_name(hr) == "hrnet_w32" and protocol_init(cpu, hr).endswith("pretrain_hrnet_w32_s0.pth")
+    assert backbone_name(hr) == "hrnet_w32" and run_start(None, starts, hr).endswith("pretrain_hrnet_w32_s0.pth")
+    lite = dict(backbone="efficientnet_lite2", head_channels=64)
+    assert run_start(None, starts, build_config(tiny_cats, lite), lite).endswith("pretrain_efficientnet_lite2_s0.pth")
+    imagenet = dict(lite, pretrained="imagenet")  # backbone weights only: no whole-model start
+    assert run_start(None, starts, build_config(tiny_cats, imagenet), imagenet) is None
     with pytest.raises(CatposeError, match="no start checkpoint for backbone resnet18"):
-        protocol_init(cpu, build_config(tiny_cats, dict(QUICK)))
+        run_start(None, starts, build_config(tiny_cats, dict(QUICK)))
 
 
 def test_block_under_a_protocol_records_it_and_confirms_the_winner(tiny_cats, tmp_path, monkeypatch, capfd):
@@ -69,15 +79,16 @@ def test_block_under_a_protocol_records_it_and_confirms_the_winner(tiny_cats, tm
     start = tmp_path / "start18.pth"
     torch.save(dict(state_dict=MODELS.build(build_config(tiny_cats, dict(QUICK)).model).state_dict()), start)
     tiny = protocols.Protocol("tiny", "0.01", min_epochs=3, seeds=(0,), confirm_seeds=(1,),
-                              init={"resnet18": str(start)})
+                              starts={"resnet18": str(start)})
     monkeypatch.setitem(protocols.PROTOCOLS, "tiny", tiny)
+    s = protocols.expand("tiny")
     results = run_block("lr_batch", tiny_cats, tmp_path / "results", experiments=[10, 15], base="baseline",
-                        overrides=QUICK, device="cpu", num_workers=0, protocol="tiny",
-                        confirm_seeds=tiny.confirm_seeds)
+                        shared_knobs=QUICK, device="cpu", num_workers=0, seeds=list(s.seeds),
+                        confirm_seeds=s.confirm_seeds, **s.run_options())
     assert len(results) in (3, 4) and all(r["status"] == "finished" for r in results), [r["status"] for r in results]
     for r in results:
-        assert r["protocol"]["name"] == "tiny" and r["protocol"]["min_epochs"] == 3
-        assert r["init"]["sha256"] == sha256_file(start) and r["max_epochs"] == 3  # 150 x 0.01 -> floor 3
+        assert r["protocol"] == "tiny" and r["min_epochs"] == 3 and r["budget"] == "0.01"
+        assert r["start"]["sha256"] == sha256_file(start) and r["max_epochs"] == 3  # 150 x 0.01 -> floor 3
     saved = load_block_results(tmp_path / "results", "lr_batch")
     first = winner(seed_stats([r for r in saved if r["seed"] == 0]))  # the winner on seed 0 ...
     assert f"winner so far: run {first:02d}; confirming it with seeds 1" in capfd.readouterr().out
@@ -93,7 +104,7 @@ def test_study_cost_before_running_it():
     full = study_cost("full", 80.0).set_index("block")
     # at full budget, one seed: the reference study's epochs, the baseline's 20 included
     inherited = {"lr_batch": 150, "resolution": 150, "backbone": 150, "optimizer": 150}
-    expected = 20 + sum(e.overrides.get("epochs", inherited.get(e.block, 20)) for e in STUDY)
+    expected = 20 + sum(e.knobs.get("epochs", inherited.get(e.block, 20)) for e in STUDY)
     assert full.loc["total", "epochs"] == expected
     assert 200 < full.loc["total", "hours"] < 260  # the issue's "roughly 230 CPU-hours"
     cpu = study_cost("cpu", 80.0).set_index("block")
@@ -109,7 +120,7 @@ def test_final_sentence_names_the_runs_own_budget_protocol_and_seed_mean():
     the sentence reads budget and protocol from the kept run, and gives the seeds' mean."""
     from catpose_lib.report.final_report import final_sentence
 
-    runs = [dict(no=32, seed=s, parameter="Adamax", budget="0.03", protocol=dict(name="cpu"),
+    runs = [dict(no=32, seed=s, parameter="Adamax", budget="0.03", protocol="cpu",
                  best=dict(AP=ap)) for s, ap in ((0, 0.42), (1, 0.40), (2, 0.41))]
     text = final_sentence(0.1487, 0.41, len(runs), runs[0], "/data/cats")
     assert text == ("Baseline mAP 0.1487 -> final run 32 (Adamax) 0.4100 over 3 seed(s); the model kept is "

@@ -12,7 +12,7 @@ from tests.conftest import QUICK
 optuna = pytest.importorskip("optuna")
 
 SPACE = {"lr": ["log", 1e-4, 1e-2], "batch_size": ["int", 4, 8, 4]}
-RUN = dict(budget="smoke", device="cpu", overrides=QUICK, num_workers=0, verbose=False)
+RUN = dict(budget="smoke", device="cpu", shared_knobs=QUICK, num_workers=0, verbose=False)
 
 
 def _load(results, study):
@@ -42,10 +42,10 @@ def test_search_trials_are_runs_in_the_results_format(tiny_cats, tmp_path):
         assert t.user_attrs["result"] == str(path) and t.user_attrs["status"] == "finished"
         assert r["status"] == "finished" and r["block"] == "search/tiny" and r["policy"] == "Search"
         assert t.value == r["best"]["AP"] and 0.0 <= t.value <= 1.0
-        assert r["experiment_overrides"] == t.params and 1e-4 <= t.params["lr"] <= 1e-2
+        assert r["experiment_knobs"] == t.params and 1e-4 <= t.params["lr"] <= 1e-2
         assert t.params["batch_size"] in (4, 8) and r["batch_size"] == t.params["batch_size"]
         assert r["parameter"] == f"lr {t.params['lr']:.3g}, bs {t.params['batch_size']}"
-        assert r["common_overrides"] == QUICK and r["max_epochs"] == 2 and len(r["history"]) == 2
+        assert r["shared_knobs"] == QUICK and r["max_epochs"] == 2 and len(r["history"]) == 2
         assert t.intermediate_values == {h["epoch"]: h["AP"] for h in r["history"]}
         cfg = (results / "search" / "tiny" / f"{t.number:02d}_s0.py").read_text()
         assert "OptunaPruningHook" in cfg and f"lr={t.params['lr']!r}" in cfg.replace(" ", "")
@@ -86,9 +86,9 @@ def test_pruning_hook_stops_a_trial_after_its_first_validation(tiny_cats, tmp_pa
     from catpose_lib.runs.run import RunRequest, execute
     from catpose_lib.configs import SEARCH_CONFIG
 
-    exp = Experiment(0, "search/pruned", "Search", r["parameter"], r["experiment_overrides"], ref_no=-1)
+    exp = Experiment(0, "search/pruned", "Search", r["parameter"], r["experiment_knobs"], ref_no=-1)
     again = execute(RunRequest(experiment=exp, data_root=str(tiny_cats), results_dir=str(results), budget="smoke",
-                               device="cpu", common_overrides=QUICK, num_workers=0, verbose=False,
+                               device="cpu", shared_knobs=QUICK, num_workers=0, verbose=False,
                                config=str(SEARCH_CONFIG)))
     assert again["skipped"] and again["status"] == "pruned" and again["key"] == r["key"]
 
@@ -170,9 +170,9 @@ def test_space_sampling_and_knobs():
     from mmengine.config import Config  # the knobs make the baseline config the trial trains
 
     from catpose_lib.configs import SEARCH_CONFIG
-    from catpose_lib.recipe.knobs import apply_overrides
+    from catpose_lib.recipe.knobs import apply_knobs
 
-    cfg = apply_overrides(Config.fromfile(str(SEARCH_CONFIG)), knobs)
+    cfg = apply_knobs(Config.fromfile(str(SEARCH_CONFIG)), knobs)
     bbox = next(t for t in cfg.train_dataloader.dataset.pipeline if t["type"] == "RandomBBoxTransform")
     assert bbox["scale_factor"] == (0.75, 1.25) and bbox["rotate_factor"] == 40.0 and bbox["shift_factor"] == 0.15
     assert cfg.codec["input_size"] == (192, 192) and cfg.codec["heatmap_size"] == (48, 48) and cfg.codec["sigma"] == 2.0

@@ -59,7 +59,7 @@ def test_cpu_bf16_and_channels_last_run(tiny_cats, tmp_path):
     if not cpu_bf16_supported():
         pytest.skip("this CPU has no native bf16 (AVX512-BF16 / AMX)")
     (r,) = run_block("lr_batch", tiny_cats, tmp_path, experiments=[10], budget="smoke", base="baseline",
-                     overrides=QUICK, num_workers=0, verbose=False, precision="bf16", channels_last=True)
+                     shared_knobs=QUICK, num_workers=0, verbose=False, precision="bf16", channels_last=True)
     assert r["status"] == "finished", r.get("message")
     assert r["speed"] == dict(precision="bf16", channels_last=True, image_cache=True)
     assert all(np.isfinite(h["train_loss"]) for h in r["history"])

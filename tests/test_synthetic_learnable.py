@@ -15,7 +15,7 @@ def test_small_model_learns_synthetic_cats(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("learn") / "cats"
     generate_dataset(root, n_train=200, n_val=24, n_test=4, size=160, seed=3)
-    (r,) = run_baseline(root, tmp_path_factory.mktemp("results"), common_overrides=LEARN,
+    (r,) = run_baseline(root, tmp_path_factory.mktemp("results"), shared_knobs=LEARN,
                         num_workers=1, verbose=False, precision="auto", channels_last=True)
     assert r["status"] == "finished", r.get("message")
     aps = [h["AP"] for h in r["history"]]

@@ -57,7 +57,7 @@ def _request(tiny_cats, results, no=10, seed=0):
 
     return RunRequest(experiment=get_experiment(no), data_root=str(tiny_cats), results_dir=str(results),
                       seed=seed, budget="smoke", device="cpu", num_workers=0, verbose=False,
-                      common_overrides=dict(resnet_depth=18, input_size=64, heatmap_size=16))
+                      shared_knobs=dict(resnet_depth=18, input_size=64, heatmap_size=16))
 
 
 def test_run_held_by_a_live_worker_is_skipped_untrained(tiny_cats, tmp_path):
@@ -182,7 +182,7 @@ def test_search_on_a_read_only_results_folder_fails_before_its_database(tiny_cat
     monkeypatch.setattr(claims, "open", refuse, raising=False)
     with pytest.raises(CatposeError, match="read-only filesystem"):
         run_search(tiny_cats, tmp_path / "results", study="ro", space={"lr": ["log", 1e-4, 1e-2]}, n_trials=1,
-                   budget="smoke", device="cpu", overrides=dict(resnet_depth=18, input_size=64, heatmap_size=16))
+                   budget="smoke", device="cpu", shared_knobs=dict(resnet_depth=18, input_size=64, heatmap_size=16))
     assert not list(tmp_path.rglob("*.db"))
 
 
@@ -214,7 +214,7 @@ def test_a_block_waits_for_the_run_another_worker_holds_and_takes_it_over_when_i
     other.start()
     results = run_block("lr_batch", tiny_cats, tmp_path, experiments=[10], budget="smoke", base="baseline",
                         device="cpu", num_workers=0, verbose=True,
-                        overrides=dict(resnet_depth=18, input_size=64, heatmap_size=16))
+                        shared_knobs=dict(resnet_depth=18, input_size=64, heatmap_size=16))
     other.join()
     out = capsys.readouterr().out
     assert "waiting for 1 run(s) that other workers train: 10_s0" in out
@@ -235,7 +235,7 @@ def test_a_job_array_task_does_not_wait(tiny_cats, tmp_path, monkeypatch):
     _fake_claim(claim, fingerprint=data_fingerprint(tiny_cats), data_root=str(tiny_cats))
     results = run_block("lr_batch", tiny_cats, tmp_path, experiments=[10], budget="smoke", base="baseline",
                         device="cpu", num_workers=0, verbose=False, task=0,
-                        overrides=dict(resnet_depth=18, input_size=64, heatmap_size=16))
+                        shared_knobs=dict(resnet_depth=18, input_size=64, heatmap_size=16))
     assert [r["status"] for r in results] == ["running elsewhere"]
 
 

@@ -1,4 +1,8 @@
 """``python -m catpose_lib check ROOT``: validate a dataset in the course layout."""
+from catpose_lib.data.validate import (
+    check_dataset,
+    format_report,
+)
 
 HELP = "validate a course-layout dataset (annotations, images, boxes, keypoint counts); exit 2 on problems"
 
@@ -12,7 +16,6 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from catpose_lib.data.validate import check_dataset, format_report
 
     report = check_dataset(args.root, scheme=args.scheme, decode=args.decode)
     print(format_report(report))

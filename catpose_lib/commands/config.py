@@ -5,6 +5,9 @@ import os
 
 from mmengine.config import DictAction
 
+from catpose_lib.data.default_data import resolve_data_root
+from catpose_lib.recipe.experiments import get_experiment
+from catpose_lib.recipe.params import check_run_parameters
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 
 HELP = "print the resolved MMPose config of run N (0 = baseline) without training"
@@ -29,25 +32,25 @@ def add_arguments(p):
 def run(args):
     if args.device == "cpu":
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    from catpose_lib.data.default_data import resolve_data_root
-    from catpose_lib.recipe.experiments import get_experiment
-    from catpose_lib.recipe.params import check_run_parameters
-    from catpose_lib.runs.run import RunRequest, resolve_run
-    from catpose_lib.workers.blocks import resolve_base
+    from catpose_lib.runs.run import (  # lazy: torch/mmengine (CLI speed)
+        RunRequest,
+        resolve_run,
+    )
+    from catpose_lib.workers.blocks import resolve_base  # lazy: torch/mmengine (CLI speed)
 
     p = check_run_parameters(budget=args.budget, device=args.device, precision=args.precision,
-                             overrides=args.set, data_root=args.data or None, protocol=args.protocol,
+                             shared_knobs=args.set, data_root=args.data or None, protocol=args.protocol,
                              init=args.init)
     exp = get_experiment(args.no)
     base = resolve_base(exp.block, "baseline" if exp.no == 0 else args.base, args.results)
     req = RunRequest(experiment=exp, data_root=str(resolve_data_root(args.data)), results_dir=args.results,
-                     base=base, seed=args.seed, budget=p["budget"], device=args.device, common_overrides=p["overrides"],
+                     base=base, seed=args.seed, budget=p["budget"], device=args.device, shared_knobs=p["shared_knobs"],
                      precision=args.precision, channels_last=args.channels_last, init=args.init, verbose=False,
                      protocol=args.protocol)
     run_ = resolve_run(req)
     print(f"# run {exp.no:02d} ({exp.block}): {exp.parameter}\n"
-          f"# base: {base['name']} {base['overrides']}\n# experiment knobs: {exp.overrides}\n"
-          f"# protocol {args.protocol or 'none'}; knobs for every run: {p['overrides']}; budget {run_['budget']}; "
+          f"# base: {base['name']} {base['knobs']}\n# experiment knobs: {exp.knobs}\n"
+          f"# protocol {args.protocol or 'none'}; knobs for every run: {p['knobs']}; budget {run_['budget']}; "
           f"{run_['cfg'].train_cfg.max_epochs} epochs; seed {args.seed}; "
           f"start checkpoint: {run_['init']['path'] + ' sha256 ' + run_['init']['sha256'] if run_['init'] else 'none'}\n"
           f"# run key {run_['key']} (train: python -m catpose_lib run {exp.block} --experiments {exp.no} ...)")

@@ -12,7 +12,7 @@ def add_arguments(p):
 
 
 def run(args):
-    from catpose_lib.runs.predict import predict_file
+    from catpose_lib.runs.predict import predict_file  # lazy: torch/mmengine (CLI speed)
 
     summary = predict_file(args.run, args.ann, args.out, device=args.device, flip_test=not args.no_flip)
     print(f"wrote {summary['out']}: {summary['instances']} instances on {summary['images']} images "

@@ -1,14 +1,13 @@
 """``pretrain``: cross-species pose pretraining on the other animals (the start for cat runs)."""
-import argparse
-import os
+from catpose_lib.commands.options import add_shared_knobs, add_speed, hide_gpu_for_cpu, speed_options
+from catpose_lib.recipe.starts import PRETRAIN_BACKBONES
+from catpose_lib.runs.results import (
+    FINISHED,
+    RUNNING_ELSEWHERE,
+)
 
-from mmengine.config import DictAction
-
-from catpose_lib.runs.pretrain import PRETRAIN_RUNS
-from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
-
-HELP = ("pretrain ResNet-50 / HRNet-W32 pose models on other animals (Animal-Pose dogs, sheep, "
-        "horses, cows) and export the start checkpoints that cat runs take with --init")
+HELP = ("pretrain pose models on other animals (Animal-Pose dogs, sheep, horses, cows) and export the "
+        "start checkpoints that cat runs take with --start")
 
 
 def add_arguments(p):
@@ -18,7 +17,7 @@ def add_arguments(p):
                         "category) or a course-layout root")
     p.add_argument("--results", required=True, help="results folder (the run lands in RESULTS/pretrain/)")
     p.add_argument("--backbone", nargs="+", default=["resnet50", "hrnet_w32"],
-                   choices=tuple(PRETRAIN_RUNS), help="backbones to pretrain (default: resnet50 hrnet_w32; "
+                   choices=PRETRAIN_BACKBONES, help="backbones to pretrain (default: resnet50 hrnet_w32; "
                    "the EfficientNet-Lite ones start from ImageNet)")
     p.add_argument("--zero-shot", default=None, metavar="CATS",
                    help="cat data (raw Animal-Pose folder or course root) whose val split measures "
@@ -26,25 +25,19 @@ def add_arguments(p):
     p.add_argument("--out", default=None, help="folder of the start checkpoints (default: ~/.cache/catpose/pretrained)")
     p.add_argument("--budget", default="full", help="full | smoke | fraction of the 100 epochs")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    p.add_argument("--set", nargs="+", action=DictAction, default={}, metavar="KNOB=VALUE",
-                   help="experiment knob applied on top of configs/pretrain_animals.py")
-    p.add_argument("--workers", type=int, default=None, help="dataloader workers")
-    p.add_argument("--precision", default=DEFAULT_PRECISION, help="auto | fp32 | bf16 | fp16")
-    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=DEFAULT_CHANNELS_LAST)
+    add_shared_knobs(p, "the pretraining, on top of configs/pretrain_animals.py")
+    add_speed(p)
     p.add_argument("--quiet", action="store_true")
 
 
 def run(args):
-    if args.device == "cpu":
-        os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    from catpose_lib.runs.pretrain import pretrain_backbones
-    from catpose_lib.runs.results import FINISHED, RUNNING_ELSEWHERE
+    hide_gpu_for_cpu(args)
+    # lazy: torch and mmengine, only when the command runs (CLI speed)
+    from catpose_lib.runs.pretrain import pretrain_backbones  # lazy: torch/mmengine (CLI speed)
 
     done = pretrain_backbones(args.data, args.results, backbones=args.backbone, zero_shot=args.zero_shot,
-                              budget=args.budget, device=args.device, overrides=args.set, out_dir=args.out,
-                              seed=args.seed, verbose=not args.quiet, num_workers=args.workers,
-                              precision=args.precision, channels_last=args.channels_last)
+                              budget=args.budget, device=args.device, shared_knobs=args.shared_knobs,
+                              out_dir=args.out, seed=args.seed, verbose=not args.quiet, **speed_options(args))
     # a backbone another worker is pretraining is not a failure: that worker exports its checkpoint
     failed = [r for r in done["results"] if r["status"] not in (FINISHED, RUNNING_ELSEWHERE)]
     for r in failed:

@@ -1,4 +1,5 @@
 """``report``: the executed notebooks of a study as one HTML document (figures embedded)."""
+from catpose_lib.report.html_report import build_html_report
 
 HELP = "render a folder of executed notebooks into one HTML report (nbconvert, figures embedded)"
 
@@ -11,7 +12,6 @@ def add_arguments(p):
 
 
 def run(args):
-    from catpose_lib.report.html_report import build_html_report
 
     out = build_html_report(args.notebooks, args.out, title=args.title, exclude_input=not args.with_code)
     print(f"report: {out} ({out.stat().st_size / 2**20:.1f} MB)")

@@ -1,10 +1,5 @@
 """``search``: Optuna search over the study's knobs (TPE, per-epoch pruning), trials as runs."""
-import argparse
-import os
-
-from mmengine.config import DictAction
-
-from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.commands.options import add_scheme, add_shared_knobs, add_speed, hide_gpu_for_cpu, speed_options
 
 HELP = "Optuna search over the study's knobs (TPE, pruning per epoch); each trial a run in RESULTS/search/<study>/"
 
@@ -22,7 +17,7 @@ def add_arguments(p):
     p.add_argument("--max-epochs-total", type=int, default=None,
                    help="stop before the trials' training epochs could pass this (compute budget)")
     p.add_argument("--pruner", default="median", choices=("median", "hyperband", "none"))
-    p.add_argument("--budget", default="full", help="full | smoke | fraction of each trial's epochs (e.g. 0.1)")
+    p.add_argument("--budget", default=None, help="full | smoke | fraction of each trial's epochs (e.g. 0.1); default full")
     p.add_argument("--seed", type=int, default=0, help="training seed of every trial")
     p.add_argument("--sampler-seed", type=int, default=None,
                    help="TPE's seed (one per worker; default: random)")
@@ -30,32 +25,26 @@ def add_arguments(p):
     p.add_argument("--storage", default=None, metavar="URL",
                    help="Optuna storage shared by the workers, e.g. postgresql://user:pw@host/db "
                         "(default: sqlite:///RESULTS/search/<study>.db)")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    p.add_argument("--scheme", default=None, choices=("cats17", "animalpose20"),
-                   help="keypoint scheme (default: the dataset's)")
-    p.add_argument("--set", nargs="+", action=DictAction, default={}, metavar="KNOB=VALUE",
-                   help="knob fixed for every trial, not searched (e.g. resnet_depth=18)")
-    p.add_argument("--workers", type=int, default=None, help="dataloader workers")
-    p.add_argument("--precision", default=DEFAULT_PRECISION, help="auto | fp32 | bf16 | fp16")
-    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=DEFAULT_CHANNELS_LAST)
-    p.add_argument("--image-cache", default="auto", choices=("auto", "on", "off"))
-    p.add_argument("--init", default=None, metavar="PATH", help="start checkpoint of every trial")
+    add_scheme(p)
+    add_shared_knobs(p, "every trial, not searched")
+    add_speed(p)
+    p.add_argument("--start", "--init", dest="start", default=None, metavar="PATH",
+                   help="whole-model start checkpoint of every trial (mmengine's load_from)")
     p.add_argument("--quiet", action="store_true")
 
 
 def run(args):
-    if args.device == "cpu":
-        os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    from catpose_lib.workers.search import run_search
-    from catpose_lib.report.search_report import trials_table
+    hide_gpu_for_cpu(args)
+    # lazy: optuna, torch and mmengine, only when the command runs (CLI speed)
+    from catpose_lib.report.search_report import trials_table  # lazy: torch/mmengine (CLI speed)
+    from catpose_lib.workers.search import run_search  # lazy: torch/mmengine (CLI speed)
 
     done = run_search(args.data, args.results, study=args.study, space=args.space, n_trials=args.trials,
                       pruner=args.pruner, budget=args.budget, seed=args.seed, sampler_seed=args.sampler_seed,
                       storage=args.storage, timeout=args.timeout, max_total_epochs=args.max_epochs_total,
                       n_startup_trials=args.startup_trials, device=args.device, scheme=args.scheme,
-                      overrides=args.set, verbose=not args.quiet, num_workers=args.workers, precision=args.precision,
-                      channels_last=args.channels_last, image_cache={"auto": "auto", "on": True, "off": False}[
-                          args.image_cache], init=args.init)
+                      shared_knobs=args.shared_knobs, verbose=not args.quiet, start=args.start,
+                      **speed_options(args))
     study = done["study"]
     print(trials_table(study).to_string(index=False))
     if not any(t.state.name == "COMPLETE" for t in study.trials):

@@ -14,7 +14,11 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from catpose_lib.data.stats import dataset_stats, format_stats, plot_samples
+    from catpose_lib.data.stats import (  # lazy: torch/mmengine (CLI speed)
+        dataset_stats,
+        format_stats,
+        plot_samples,
+    )
 
     print(format_stats(dataset_stats(args.root)))
     if args.plot:

@@ -33,7 +33,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from catpose_lib.data.synthetic import generate_dataset
+    from catpose_lib.data.synthetic import generate_dataset  # lazy: torch/mmengine (CLI speed)
 
     summary = generate_dataset(args.root, n_train=args.train, n_val=args.val, n_test=args.test,
                                size=args.size, seed=args.seed, difficulty=args.difficulty)

@@ -1,51 +1,70 @@
-"""``table BLOCK``: print the reference study's table of a block."""
+"""``table WHAT``: print a table of a results folder (a block, the study, its compute, its path,
+the final model's complexity) or of the knobs."""
+from catpose_lib.errors import CatposeError
+from catpose_lib.recipe.experiments import BLOCKS
+from catpose_lib.recipe.knobs import KNOBS
+from catpose_lib.runs.results import (
+    compute_frame,
+    load_block_results,
+    study_table,
+    with_hours,
+)
 
-HELP = ("print a block's table: No., Policy, Parameter, Final mAP (epoch: mAP), Best mAP (epoch: mAP); "
-        "'study' prints every block's, one after the other; 'path' the recipe carried on after each block; "
-        "'complexity' the final report's model complexity and runtime")
+HELP = "print a table of the results or of the knobs (markdown with --markdown): see `table --help`"
+TABLES = {
+    "block": "one block's runs: No., Policy, Parameter, Final / Best mAP (epoch: mAP), seeds",
+    "study": "the baseline and every block with results, one after the other",
+    "compute": "runs, epochs and hours per block (or of one block), with the total",
+    "path": "the recipe carried on after each block (--figure draws it)",
+    "complexity": "the final model's and the baseline's complexity and runtime (notebook 07)",
+    "knobs": "every knob a run, a block or --set can set, and what it does",
+}
 
 
 def add_arguments(p):
-    p.add_argument("block", help="a block, 'study' for the baseline and every block with results, or 'path' "
-                                 "for the path from the baseline through the blocks done so far, 'complexity' for notebook 07's "
-                                 "final_complexity.csv")
-    p.add_argument("--results", required=True)
+    p.add_argument("what", choices=tuple(TABLES), help="; ".join(f"{k}: {v}" for k, v in TABLES.items()))
+    p.add_argument("block", nargs="?", default=None, help="the block, for 'block' (and optionally 'compute')")
+    p.add_argument("--results", help="results folder (all tables but 'knobs')")
     p.add_argument("--markdown", action="store_true", help="print as a markdown table")
-    p.add_argument("--compute", action="store_true",
-                   help="print the compute instead: runs, epochs and hours per block, and the total")
     p.add_argument("--figure", default=None, metavar="PNG", help="with 'path': also draw it (notebook 07's figure)")
 
 
 def run(args):
-    from catpose_lib.runs.results import load_block_results, study_table
-    from catpose_lib.errors import CatposeError
-
-    if args.compute:
-        table = compute_table(args.results, None if args.block == "study" else args.block)
-    elif args.block == "study":
-        table = whole_study_table(args.results)
-    elif args.block == "path":
-        table = path_table(args.results, args.figure)
-    elif args.block == "complexity":
-        table = complexity_table(args.results)
-    else:
+    if args.what != "knobs" and not args.results:
+        raise CatposeError(f"table {args.what} needs --results (a results folder)")
+    if args.what == "block":
+        if not args.block:
+            raise CatposeError("table block needs the block, e.g. `table block 03 --results results/real_cats`")
         results = load_block_results(args.results, args.block)
         if not results:
             raise CatposeError(f"no results for block {args.block} in {args.results}")
         table = study_table(results)
-    fmt = dict(floatfmt=".4f") if args.block == "path" else {}  # its mAPs, as the study table prints them
+    elif args.what == "compute":
+        table = compute_table(args.results, args.block)
+    elif args.what == "study":
+        table = whole_study_table(args.results)
+    elif args.what == "path":
+        table = path_table(args.results, args.figure)
+    elif args.what == "complexity":
+        table = complexity_table(args.results)
+    else:
+        table = knobs_table()
+    fmt = dict(floatfmt=".4f") if args.what == "path" else {}  # its mAPs, as the study table prints them
     print(table.to_markdown(index=False, **fmt) if args.markdown else table.to_string(index=False))
     return 0
+
+
+def knobs_table():
+    """recipe.knobs.KNOBS as a table: the one source of docs/knobs.md's table."""
+    import pandas as pd
+
+    return pd.DataFrame([dict(knob=f"`{k}`", what=v) for k, v in KNOBS.items()])
 
 
 def _per_block(results_dir, frame_of, blocks=None):
     """``frame_of(results)`` of the baseline and every block with results (or of ``blocks``),
     in study order, one frame with a Block column first."""
     import pandas as pd
-
-    from catpose_lib.recipe.experiments import BLOCKS
-    from catpose_lib.runs.results import load_block_results
-    from catpose_lib.errors import CatposeError
 
     parts = []
     for block in blocks or ("baseline", *BLOCKS):
@@ -61,8 +80,10 @@ def _per_block(results_dir, frame_of, blocks=None):
 def path_table(results_dir, figure=None):
     """The study's path so far (report.final_report.study_path); ``figure``:
     drawn as notebook 07 draws it, so the README can show the path before the study ends."""
-    from catpose_lib.errors import CatposeError
-    from catpose_lib.report.final_report import path_figure, study_path
+    from catpose_lib.report.final_report import (  # lazy: torch/mmengine (CLI speed)
+        path_figure,
+        study_path,
+    )
 
     table, _ = study_path(results_dir)
     if table.empty:
@@ -80,8 +101,7 @@ def complexity_table(results_dir):
 
     import pandas as pd
 
-    from catpose_lib.errors import CatposeError
-    from catpose_lib.report.final_report import COMPLEXITY_CSV
+    from catpose_lib.report.final_report import COMPLEXITY_CSV  # lazy: torch/mmengine (CLI speed)
 
     path = Path(results_dir) / COMPLEXITY_CSV
     if not path.is_file():
@@ -91,15 +111,11 @@ def complexity_table(results_dir):
 
 def whole_study_table(results_dir):
     """The baseline and every block with results, in study order, one table with a Block column."""
-    from catpose_lib.runs.results import study_table
-
     return _per_block(results_dir, study_table).fillna("")
 
 
 def compute_table(results_dir, block=None):
     """Runs, epochs trained and hours of each block (or of one), with a total row."""
-    from catpose_lib.runs.results import compute_frame, with_hours
-
     table = _per_block(results_dir, compute_frame, [block] if block else None)
     table.loc[len(table)] = dict(Block="total", **table[["runs", "epochs", "seconds"]].sum())
     return with_hours(table)[["Block", "runs", "epochs", "hours", "s_per_epoch"]]

@@ -53,6 +53,7 @@ from pathlib import Path
 from catpose_lib.data.layout import annotation_path, atomic_write_json, staged_output_dir
 from catpose_lib.data.validate import load_json, unsafe_file_name
 from catpose_lib.errors import DataError
+from catpose_lib.schemes import load_scheme
 
 SCHEME = "animalpose20"
 DEFAULT_VAL_FRACTION = 0.11
@@ -89,8 +90,6 @@ def _num(x):
 
 def _scheme():
     """(names, skeleton 1-based) of the animalpose20 scheme, from MMPose's metainfo."""
-    from catpose_lib.schemes import load_scheme
-
     meta = load_scheme(SCHEME)
     names = [meta["keypoint_id2name"][i] for i in range(meta["num_keypoints"])]
     skeleton = [[int(a) + 1, int(b) + 1] for a, b in meta["skeleton_links"]]

@@ -2,6 +2,9 @@
 import os
 from pathlib import Path
 
+from catpose_lib.data.animalpose import import_animalpose
+from catpose_lib.errors import DataError
+
 CACHE = Path(os.environ.get("CATPOSE_CACHE", Path.home() / ".cache" / "catpose"))
 
 
@@ -13,6 +16,7 @@ def synthetic_cats(n_train=1000, n_val=128, n_test=200, size=256, seed=0, diffic
     'hard'), and generation is deterministic, so every caller with the same parameters
     shares one copy.
     """
+    # lazy: cv2 and numpy, only when synthetic data is asked for (the CLI imports this module)
     from catpose_lib.data.synthetic import DEFAULT_DIFFICULTY, difficulty_level, generate_dataset
 
     difficulty_level(difficulty)
@@ -30,8 +34,6 @@ def resolve_data_root(data_root=None, **synthetic_kwargs) -> Path:
     if data_root:
         root = Path(data_root).expanduser()
         if not root.exists():
-            from catpose_lib.errors import DataError
-
             raise DataError("data root does not exist", file=root)
         return root
     return synthetic_cats(**synthetic_kwargs)
@@ -44,7 +46,6 @@ def course_layout_root(path, one_category=None) -> Path:
     path = Path(path).expanduser()
     if not (path / "keypoints.json").is_file():
         return resolve_data_root(path)
-    from catpose_lib.data.animalpose import import_animalpose
 
     root = CACHE / "data" / (path.resolve().name + (f"-{one_category}" if one_category else ""))
     if not (root / "annotations" / "val.json").exists():

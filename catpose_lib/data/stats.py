@@ -10,7 +10,8 @@ from pathlib import Path
 
 from catpose_lib.data.layout import annotation_path
 from catpose_lib.data.validate import load_coco
-from catpose_lib.schemes import SCHEME_BY_COUNT, keypoint_count
+from catpose_lib.report.drawing import draw_instances, image_grid, load_rgb, pose_visualizer, save
+from catpose_lib.schemes import SCHEME_BY_COUNT, keypoint_count, keypoint_names, load_scheme
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -39,8 +40,6 @@ def _keypoint_names(data, k):
             return [str(n) for n in names]
     if k in SCHEME_BY_COUNT:
         try:
-            from catpose_lib.schemes import keypoint_names
-
             return keypoint_names(SCHEME_BY_COUNT[k])
         except ImportError:
             pass
@@ -134,8 +133,6 @@ def format_stats(tables) -> str:
 def _dataset_meta(data, k):
     """MMPose metainfo for drawing: the scheme's when the keypoint count names one."""
     if k in SCHEME_BY_COUNT:
-        from catpose_lib.schemes import load_scheme
-
         return load_scheme(SCHEME_BY_COUNT[k])
     skeleton = []
     for cat in data.get("categories") or []:
@@ -152,8 +149,6 @@ def plot_samples(root, split="train", n=8, seed=0, out=None, *, cols=4):
     Unlabelled keypoints (v = 0) are not drawn.
     """
     import random
-
-    from catpose_lib.report.drawing import draw_instances, image_grid, load_rgb, pose_visualizer, save
 
     root = Path(root)
     data = load_coco(annotation_path(root, split))

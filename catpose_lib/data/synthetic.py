@@ -42,8 +42,9 @@ import numpy as np
 
 from catpose_lib.data.layout import annotation_path, atomic_write_json, staged_output_dir
 from catpose_lib.errors import CatposeError
-from catpose_lib.schemes.cats17 import dataset_info
+from catpose_lib.schemes import scheme_info
 
+dataset_info = scheme_info("cats17")
 KEYPOINT_NAMES = [dataset_info["keypoint_info"][i]["name"] for i in range(17)]
 FLIP_INDICES = [KEYPOINT_NAMES.index(dataset_info["keypoint_info"][i]["swap"] or name)
                 for i, name in enumerate(KEYPOINT_NAMES)]

@@ -20,12 +20,11 @@ default (PIL ``verify()`` and size); ``decode=True`` decodes every image fully.
 """
 import json
 import math
-import os
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from catpose_lib.data.layout import annotation_path
 from catpose_lib.errors import DataError
-from catpose_lib.schemes import SCHEME_BY_COUNT, SCHEME_COUNTS, infer_scheme  # noqa: F401  (re-exported)
+from catpose_lib.schemes import SCHEME_BY_COUNT, SCHEME_COUNTS, infer_scheme, keypoint_names  # noqa: F401  (re-exported)
 
 BOX_TOLERANCE = 1.0  # pixels a box may stick out of its image (rounding in converted data)
 MAX_LISTED = 20
@@ -159,7 +158,6 @@ def _image_problem(path: Path, decode: bool):
 def _scheme_names(scheme):
     """Keypoint names of the scheme, or None when mmpose is not importable."""
     try:
-        from catpose_lib.schemes import keypoint_names
 
         return keypoint_names(scheme)
     except ImportError:
@@ -364,3 +362,9 @@ def format_report(report) -> str:
     for w in report["warnings"]:
         lines.append(f"  warning: {w}")
     return "\n".join(lines)
+
+
+def root_scheme(root) -> str:
+    """The scheme of a course-layout dataset, from its annotations/train.json."""
+    path = annotation_path(root, "train")
+    return infer_scheme(load_coco(path), path)

@@ -2,7 +2,7 @@
 
 Every experiment is a number, a block, a human label (Policy, Parameter) and a small
 override of its block's base config, written in the knobs of
-:mod:`catpose_lib.recipe.knobs`.  Overrides inside a block are complete with respect to
+:mod:`catpose_lib.recipe.knobs`.  Knobs inside a block are complete with respect to
 the block's base (e.g. run 3 lists both half-body and shift).  ``ref_no`` is the run's
 number in the reference study where ours had to be renumbered to stay unique.
 
@@ -31,7 +31,7 @@ class Experiment:
     block: str
     policy: str
     parameter: str
-    overrides: dict = field(default_factory=dict)
+    knobs: dict = field(default_factory=dict)
     ref_no: int = None
     note: str = ""
 
@@ -54,8 +54,8 @@ _STRONG = dict(rotate_factor=80, scale_factor=(0.5, 1.5), photometric=True, half
                shift_factor=0.15, shift_prob=0.3, sigma=2)
 
 
-def _e(no, block, policy, parameter, ref_no=None, note="", **overrides):
-    return Experiment(no, block, policy, parameter, overrides, no if ref_no is None else ref_no, note)
+def _e(no, block, policy, parameter, ref_no=None, note="", **knobs):
+    return Experiment(no, block, policy, parameter, knobs, no if ref_no is None else ref_no, note)
 
 
 STUDY = (

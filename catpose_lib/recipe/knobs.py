@@ -1,6 +1,6 @@
 """Experiment knobs -> edits of the MMPose config.
 
-An experiment is a small dict of knobs (see ``KNOBS``); :func:`apply_overrides` turns it into
+An experiment is a small dict of knobs (see ``KNOBS``); :func:`apply_knobs` turns it into
 edits of the baseline config, using MMPose's own transforms, codecs, models and mmengine's
 optimizers/schedulers.  Unknown knobs are an error, so a typo never silently runs the baseline.
 """
@@ -62,8 +62,8 @@ LITE_CHANNELS = {"efficientnet_lite0": 320, "efficientnet_lite1": 320, "efficien
 BACKBONES = ("resnet50", "hrnet_w32") + tuple(LITE_CHANNELS)
 
 
-def check_knobs(overrides: dict) -> None:
-    unknown = sorted(set(overrides) - set(KNOBS))
+def check_knobs(knobs: dict) -> None:
+    unknown = sorted(set(knobs) - set(KNOBS))
     if unknown:
         raise ValueError(f"unknown experiment knob(s) {unknown}; known: {sorted(KNOBS)}")
 
@@ -86,9 +86,9 @@ def _insert_after(pipeline, after_type, transform):
     pipeline.insert(idx + 1, transform)
 
 
-def apply_overrides(cfg, overrides: dict):
+def apply_knobs(cfg, knobs: dict):
     """Apply experiment knobs to an mmengine Config in place; returns cfg."""
-    o = dict(overrides)
+    o = dict(knobs)
     check_knobs(o)
     train_pipeline = cfg.train_dataloader.dataset.pipeline
     val_pipeline = cfg.val_dataloader.dataset.pipeline
@@ -170,7 +170,7 @@ def apply_overrides(cfg, overrides: dict):
             cfg.model.head.deconv_out_channels = None
             cfg.model.head.deconv_kernel_sizes = None
         elif o['backbone'] in LITE_CHANNELS:
-            from catpose_lib.models.efficientnet_lite import IMAGENET_PREPROCESSING
+            from catpose_lib.models.efficientnet_lite import IMAGENET_PREPROCESSING  # lazy: torch/mmengine (CLI speed)
 
             cfg.model.backbone = dict(type='EfficientNetLite', arch=o['backbone'].split('_')[-1],
                                       out_indices=(3,), init_cfg=None)
@@ -213,7 +213,7 @@ def set_epochs(cfg, epochs: int) -> None:
         main['T_max'] = epochs
 
 
-def merge_overrides(*dicts) -> dict:
+def merge_knobs(*dicts) -> dict:
     out = {}
     for d in dicts:
         out.update(d or {})

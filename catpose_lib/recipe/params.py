@@ -3,7 +3,13 @@ once with one line that names it and what it accepts (errors.ParameterError)."""
 import re
 from pathlib import Path
 
-from catpose_lib.errors import ParameterError
+from catpose_lib.data.layout import ANNOTATION_FILES
+from catpose_lib.errors import CatposeError, ParameterError
+from catpose_lib.recipe.budget import parse_budget
+from catpose_lib.recipe.experiments import BLOCK_NUMBERS, block_experiments, resolve_block
+from catpose_lib.recipe.knobs import check_knobs
+from catpose_lib.recipe.protocols import PROTOCOLS, expand, get_protocol
+from catpose_lib.runs.speed_defaults import PRECISIONS
 
 DEVICES = ("auto", "cpu", "cuda")
 BASES = ("baseline", "best")
@@ -22,14 +28,11 @@ def parse_ints(name, value) -> list:
 
 
 def check_run_parameters(block=None, experiments=None, budget=None, seeds=None, device=None,
-                         precision=None, base=None, data_root=None, overrides=None, protocol=None,
-                         init=None) -> dict:
-    """Normalised parameters; raises ParameterError on the first bad one.  ``None`` = not given."""
-    from catpose_lib.recipe.budget import parse_budget
-    from catpose_lib.recipe.experiments import BLOCK_NUMBERS, block_experiments, resolve_block
-    from catpose_lib.recipe.knobs import check_knobs
-    from catpose_lib.runs.precision import PRECISIONS
-
+                         precision=None, base=None, data_root=None, shared_knobs=None, protocol=None,
+                         start=None) -> dict:
+    """Normalised parameters; raises ParameterError on the first bad one.  ``None`` = not given.
+    ``settings`` (always there): budget, seeds and start expanded with the protocol, if any
+    (recipe.protocols.expand, the one place that happens)."""
     out = {}
     if block is not None:
         try:
@@ -47,16 +50,16 @@ def check_run_parameters(block=None, experiments=None, budget=None, seeds=None, 
         out["experiments"] = ids or None
     if budget is not None:
         try:
-            out["budget"] = parse_budget(budget)
+            budget = parse_budget(budget)
         except ValueError as exc:
             raise ParameterError("budget", budget, str(exc)) from None
     if seeds is not None:
-        out["seeds"] = parse_ints("seeds", seeds) or [0]
+        seeds = parse_ints("seeds", seeds) or None
     if device is not None:
         if device not in DEVICES:
             raise ParameterError("device", device, f"one of {', '.join(DEVICES)}")
         if device == "cuda":
-            import torch
+            import torch  # lazy: torch only when a CUDA device is asked for
 
             if not torch.cuda.is_available():
                 raise ParameterError("device", device, "no CUDA device is visible here; use 'cpu' or 'auto'")
@@ -71,45 +74,34 @@ def check_run_parameters(block=None, experiments=None, budget=None, seeds=None, 
         out["base"] = base
     if data_root:
         root = Path(data_root).expanduser()
-        missing = [f for f in ("annotations/train.json", "annotations/val.json") if not (root / f).is_file()]
+        missing = [ANNOTATION_FILES[k] for k in ("train", "val") if not (root / ANNOTATION_FILES[k]).is_file()]
         if missing:
             raise ParameterError("data_root", str(data_root), f"a course-layout root with images/ and "
-                                 f"annotations/{{train,val,test_info}}.json; {root} lacks {', '.join(missing)}")
+                                 f"{ANNOTATION_FILES['train']}, {ANNOTATION_FILES['val']}; {root} lacks {', '.join(missing)}")
         out["data_root"] = root
-    if overrides is not None:
-        if not isinstance(overrides, dict):
-            raise ParameterError("overrides", overrides, "a dict of knobs, e.g. {'resnet_depth': 18}")
+    if shared_knobs is not None:
+        if not isinstance(shared_knobs, dict):
+            raise ParameterError("shared_knobs", shared_knobs, "a dict of knobs, e.g. {'resnet_depth': 18}")
         try:
-            check_knobs(overrides)
+            check_knobs(shared_knobs)
         except ValueError as exc:
-            raise ParameterError("overrides", overrides, str(exc)) from None
-        out["overrides"] = dict(overrides)
-    if init:
-        if not Path(str(init)).expanduser().is_file():
-            raise ParameterError("init", init, "a start checkpoint file (e.g. `pretrain`'s); it does not exist")
-        out["init"] = str(Path(str(init)).expanduser())
+            raise ParameterError("shared_knobs", shared_knobs, str(exc)) from None
+        out["shared_knobs"] = dict(shared_knobs)
+    if start:
+        start = check_start_given(start)
     if protocol:
-        out["protocol"] = _check_protocol(protocol, out, budget, init)
+        try:
+            get_protocol(protocol)
+        except CatposeError:
+            raise ParameterError("protocol", protocol, f"one of {', '.join(PROTOCOLS)}") from None
+    out["settings"] = expand(protocol or None, budget, seeds, start or None)
     return out
 
 
-def _check_protocol(name, checked, budget, init):
-    """A protocol sets the budget, seeds and start: the same facts given again must agree."""
-    from catpose_lib.recipe.protocols import PROTOCOLS, get_protocol
-    from catpose_lib.errors import CatposeError
-
-    try:
-        proto = get_protocol(name)
-    except CatposeError:
-        raise ParameterError("protocol", name, f"one of {', '.join(PROTOCOLS)}") from None
-    if budget is not None and checked.get("budget") not in ("full", proto.budget):
-        raise ParameterError("budget", budget, f"left at 'full': protocol {proto.name!r} sets the budget "
-                                               f"({proto.budget})")
-    if checked.get("seeds") not in (None, [0], list(proto.seeds)):
-        raise ParameterError("seeds", checked["seeds"], f"left at [0]: protocol {proto.name!r} sets the seeds "
-                                                        f"({list(proto.seeds)} + {list(proto.confirm_seeds)} "
-                                                        f"for the baseline and each winner)")
-    if init and proto.init:
-        raise ParameterError("init", init, f"empty: protocol {proto.name!r} sets each backbone's start "
-                                           f"({', '.join(f'{k}: {v}' for k, v in proto.init.items())})")
-    return proto
+def check_start_given(start) -> str:
+    """A whole-model start given by the user: an existing file (a name of the model zoo once it
+    resolves to one)."""
+    path = Path(str(start)).expanduser()
+    if not path.is_file():
+        raise ParameterError("start", start, "a start checkpoint file (e.g. `pretrain`'s); it does not exist")
+    return str(path)

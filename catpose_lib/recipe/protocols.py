@@ -9,7 +9,11 @@ one seed per run and two more for each block's winner and the baseline.
 """
 from dataclasses import asdict, dataclass, field
 
-from catpose_lib.errors import CatposeError
+from catpose_lib.errors import CatposeError, ParameterError
+from catpose_lib.recipe.budget import parse_budget
+from catpose_lib.recipe.experiments import BLOCKS, STUDY
+from catpose_lib.recipe.knobs import merge_knobs
+from catpose_lib.recipe.starts import STARTS_DIR, start_checkpoint_name
 
 
 @dataclass(frozen=True)
@@ -19,32 +23,26 @@ class Protocol:
     min_epochs: int = 1              # floor of a run's epochs after the fraction
     seeds: tuple = (0,)              # every run
     confirm_seeds: tuple = ()        # more seeds for the baseline and each block's winner
-    init: dict = field(default_factory=dict)  # backbone -> start checkpoint (None: the user's --init)
+    starts: dict = field(default_factory=dict)  # backbone -> whole-model start checkpoint
     description: str = ""
 
     def record(self) -> dict:
         out = asdict(self)
-        out["init"] = {k: str(v) for k, v in self.init.items()}
+        out["starts"] = {k: str(v) for k, v in self.starts.items()}
         return out
-
-    @property
-    def all_seeds(self) -> tuple:
-        return tuple(self.seeds) + tuple(s for s in self.confirm_seeds if s not in self.seeds)
 
 
 def _pretrained(backbone):
-    from catpose_lib.runs.pretrain import DEFAULT_OUT, start_checkpoint_name
-
-    return str(DEFAULT_OUT / start_checkpoint_name(backbone))
+    return str(STARTS_DIR / start_checkpoint_name(backbone))
 
 
 PROTOCOLS = {
-    "full": Protocol("full", "full", description="the reference study's epochs; the start given by --init "
-                                                 "(or none, or ImageNet via --set pretrained=...)"),
+    "full": Protocol("full", "full", description="the reference study's epochs; the start given by --start "
+                                                 "(or none, or ImageNet via --set pretrained=imagenet)"),
     # sized with study_cost(): ~9.6 CPU-hours on 2 cores if every later block inherits 256 px and HRNet
     "cpu": Protocol("cpu", "0.03", min_epochs=3, seeds=(0,), confirm_seeds=(1, 2),
-                    init={b: _pretrained(b) for b in ("resnet50", "hrnet_w32", "efficientnet_lite0",
-                                                      "efficientnet_lite2")},
+                    starts={b: _pretrained(b) for b in ("resnet50", "hrnet_w32", "efficientnet_lite0",
+                                                        "efficientnet_lite2")},
                     description="2 CPU cores: 3% of each run's epochs, at least 3; the cross-species "
                                 "start of the run's backbone; seeds 1 and 2 added for the baseline and "
                                 "each block's winner"),
@@ -59,6 +57,49 @@ def get_protocol(name):
     return PROTOCOLS[name]
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What every run of a study gets, as explicit values: budget, epoch floor, seeds, start.
+    :func:`expand` is the one place a protocol becomes these values; every result records them."""
+    budget: str = "full"
+    min_epochs: int = 1
+    seeds: tuple = (0,)
+    confirm_seeds: tuple = ()        # added for the baseline and each block's winner
+    start: str = None                # one whole-model start for every run
+    starts: dict = field(default_factory=dict)  # or one per backbone (a protocol's)
+    protocol: str = None             # the protocol these came from, if any
+
+    @property
+    def all_seeds(self) -> tuple:
+        return tuple(self.seeds) + tuple(s for s in self.confirm_seeds if s not in self.seeds)
+
+    def run_options(self) -> dict:
+        """The per-run part, as RunRequest fields (seeds are the caller's loop)."""
+        return dict(budget=self.budget, min_epochs=self.min_epochs, start=self.start,
+                    starts=dict(self.starts), protocol=self.protocol)
+
+
+def expand(protocol=None, budget=None, seeds=None, start=None) -> Settings:
+    """Settings from what was given (None = not given): a protocol's values, or budget 'full',
+    seed 0 and no start.  A value given beside a protocol must be the protocol's own."""
+    proto = get_protocol(protocol)
+    if proto is None:
+        return Settings(budget="full" if budget is None else budget,
+                        seeds=(0,) if seeds is None else tuple(seeds), start=start)
+    if budget is not None and budget != proto.budget:
+        raise ParameterError("budget", budget, f"not given: protocol {proto.name!r} sets it ({proto.budget})")
+    if seeds is not None and tuple(seeds) != tuple(proto.seeds):
+        raise ParameterError("seeds", list(seeds), f"not given: protocol {proto.name!r} sets them "
+                                                   f"({list(proto.seeds)} + {list(proto.confirm_seeds)} for "
+                                                   f"the baseline and each winner)")
+    if start and proto.starts:
+        raise ParameterError("start", start, f"not given: protocol {proto.name!r} sets each backbone's start "
+                                             f"({', '.join(f'{k}: {v}' for k, v in proto.starts.items())})")
+    return Settings(budget=proto.budget, min_epochs=proto.min_epochs, seeds=tuple(proto.seeds),
+                    confirm_seeds=tuple(proto.confirm_seeds), start=start, starts=dict(proto.starts),
+                    protocol=proto.name)
+
+
 def backbone_name(cfg) -> str:
     """The study's name of a resolved config's backbone: resnet50, resnet18, hrnet_w32, ..."""
     bb = cfg.model.backbone
@@ -71,16 +112,19 @@ def backbone_name(cfg) -> str:
     return str(bb.type).lower()
 
 
-def protocol_init(protocol, cfg, overrides=None):
-    """The protocol's start checkpoint for this run's backbone (None: no start).  A run whose
-    knobs set ``pretrained`` (backbone weights only, e.g. ImageNet) takes no whole-model start."""
-    if protocol is None or not protocol.init or (overrides or {}).get("pretrained"):
+def run_start(start, starts, cfg, knobs=None):
+    """A run's whole-model start: the one given for every run, else the one for its backbone
+    (None: none).  A run whose knobs set ``pretrained`` (backbone weights only, e.g. ImageNet)
+    takes no per-backbone start."""
+    if start:
+        return start
+    if not starts or (knobs or {}).get("pretrained"):
         return None
     name = backbone_name(cfg)
-    if name not in protocol.init:
-        raise CatposeError(f"protocol {protocol.name!r} has no start checkpoint for backbone {name} "
-                           f"(it has {', '.join(protocol.init)}); pretrain one or use --init")
-    return protocol.init[name]
+    if name not in starts:
+        raise CatposeError(f"no start checkpoint for backbone {name} (there are: {', '.join(starts)}); "
+                           f"pretrain one or give --start")
+    return starts[name]
 
 
 # Training cost of one epoch relative to ResNet-50 at 128 px (forward + backward, bf16 +
@@ -102,7 +146,8 @@ def _epoch_cost(backbone, size):
 
 
 def study_cost(protocol, seconds_per_epoch: float, inherit=None):
-    """The whole study's epochs and hours under a protocol, block by block, before running it.
+    """The whole study's epochs and hours under a protocol (a name or its Settings), block by
+    block, before running it.
 
     ``seconds_per_epoch``: a measured epoch (training + validation) of the baseline (ResNet-50,
     128 px) on the data.  ``inherit``: what each block's base passes on (the winner is not known
@@ -111,11 +156,7 @@ def study_cost(protocol, seconds_per_epoch: float, inherit=None):
     """
     import pandas as pd
 
-    from catpose_lib.recipe.budget import parse_budget
-    from catpose_lib.recipe.experiments import BLOCKS, STUDY
-    from catpose_lib.recipe.knobs import merge_overrides
-
-    protocol = get_protocol(protocol)
+    protocol = protocol if isinstance(protocol, Settings) else expand(protocol)
     inherit = inherit or {"lr_batch": dict(epochs=150), "resolution": dict(epochs=150, input_size=256),
                           "backbone": dict(epochs=150, input_size=256),
                           "optimizer": dict(epochs=150, input_size=256, backbone="hrnet_w32")}
@@ -134,7 +175,7 @@ def study_cost(protocol, seconds_per_epoch: float, inherit=None):
     rows = [dict(block="baseline", runs=len(protocol.all_seeds), epochs=epochs_of({}) * len(protocol.all_seeds),
                  cost=cost({}) * len(protocol.all_seeds))]
     for block in BLOCKS:
-        knobs = [merge_overrides(inherit.get(block, {}), e.overrides) for e in STUDY if e.block == block]
+        knobs = [merge_knobs(inherit.get(block, {}), e.knobs) for e in STUDY if e.block == block]
         top = max(knobs, key=cost)  # the winner's confirm seeds, counted at the dearest run
         rows.append(dict(block=block, runs=len(knobs) * n_seeds + extra,
                          epochs=sum(epochs_of(k) for k in knobs) * n_seeds + epochs_of(top) * extra,

@@ -9,6 +9,7 @@ tensors of another shape (another keypoint count) are skipped and listed.
 import hashlib
 from pathlib import Path
 
+from catpose_lib.compat.checkpoint_loading import load_local_checkpoint
 from catpose_lib.errors import CatposeError
 
 
@@ -23,8 +24,6 @@ def sha256_file(path) -> str:
 def read_state_dict(path) -> dict:
     """The tensors of a checkpoint (an mmengine checkpoint or a plain state dict).  Files from
     outside catpose run folders load with ``weights_only=True`` (compat.checkpoint_loading)."""
-    from catpose_lib.compat.checkpoint_loading import load_local_checkpoint
-
     try:
         ckpt = load_local_checkpoint(path, map_location="cpu")
     except RuntimeError as exc:

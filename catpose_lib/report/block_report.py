@@ -1,53 +1,48 @@
 """One block of the study, end to end, as a notebook calls it: data, base, runs, table,
 figures and verdict."""
+from dataclasses import asdict
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS
 from catpose_lib.recipe.params import check_run_parameters
-from catpose_lib.runs.results import load_block_results, study_table
-from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
-from catpose_lib.workers.blocks import resolve_base, run_baseline, run_block
 from catpose_lib.report.block_figures import save_block_figures
 from catpose_lib.report.block_summary import block_verdict
 from catpose_lib.report.record import write_report_record
+from catpose_lib.runs.results import load_block_results, study_table
+from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.workers.blocks import resolve_base, run_baseline, run_block
 
 
-def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
+def run_block_report(block, data_root="", scheme=None, budget=None, seeds=None, device="auto",
                      experiments=None, base="best", results_dir="results", figures_dir="figures",
-                     overrides=None, synthetic=None, num_workers=None, verbose=True,
+                     shared_knobs=None, synthetic=None, num_workers=None, verbose=True,
                      precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST, protocol=None,
-                     init=None) -> dict:
+                     start=None) -> dict:
     """Run a block (skipping finished runs) and render its table, figures and verdict.
 
     With ``base='baseline'`` the baseline itself is run too (same budget and seeds), so the
-    block is compared with a measured base.  A ``protocol`` (recipe.protocols) sets the
-    budget, the start checkpoint and the seeds: its seeds for every run, its confirm seeds
-    added for the baseline and the block's winner.
+    block is compared with a measured base.  ``budget``, ``seeds`` and ``start`` None = not
+    given: a ``protocol`` sets them (its confirm seeds added for the baseline and the block's
+    winner), else budget full, seed 0, no start (recipe.protocols.expand).
     """
     p = check_run_parameters(block=block, experiments=experiments, budget=budget, seeds=seeds, device=device,
                              precision=precision, base=base, data_root=data_root or None,
-                             overrides=dict(overrides or {}), protocol=protocol, init=init)
+                             shared_knobs=dict(shared_knobs or {}), protocol=protocol, start=start)
     # experiments None (all the block's runs) is not in p: check_run_parameters returns what was given
-    block, experiments, budget, seeds, overrides = (p.get(k) for k in ("block", "experiments", "budget", "seeds",
-                                                                         "overrides"))
-    proto = p.get("protocol")
-    confirm = proto.confirm_seeds if proto else ()
-    if proto:
-        seeds = list(proto.seeds)
+    block, experiments, shared_knobs, s = (p.get(k) for k in ("block", "experiments", "shared_knobs", "settings"))
     root = resolve_data_root(data_root, **(synthetic or {}))
-    common = dict(budget=budget, device=device, scheme=scheme, num_workers=num_workers,
-                  verbose=verbose, precision=precision, channels_last=channels_last,
-                  protocol=proto.name if proto else None, init=init or None)
+    common = dict(device=device, scheme=scheme, num_workers=num_workers, verbose=verbose, precision=precision,
+                  channels_last=channels_last, **s.run_options())
     base_info = resolve_base(block, base, results_dir)
     base_ap, base_sd = base_info.get("best_AP"), base_info.get("best_sd")
     base_results = []
     if base_info["name"] == "baseline":
-        base_results = run_baseline(root, results_dir, seeds=list(proto.all_seeds) if proto else seeds,
-                                    common_overrides=dict(overrides or {}), **common)
+        base_results = run_baseline(root, results_dir, seeds=list(s.all_seeds),
+                                    shared_knobs=dict(shared_knobs or {}), **common)
         base_ap, base_sd = _mean_sd([r["best"]["AP"] for r in base_results if r.get("best")])
-    results = run_block(block, root, results_dir, experiments=experiments, seeds=seeds, base=base,
-                        overrides=overrides, check_data=not base_results, confirm_seeds=confirm,
+    results = run_block(block, root, results_dir, experiments=experiments, seeds=list(s.seeds), base=base,
+                        shared_knobs=shared_knobs, check_data=not base_results, confirm_seeds=s.confirm_seeds,
                         **common)  # data checked once
     figures_dir = Path(figures_dir)
     notebook = f"{BLOCK_NUMBERS[block]}_{block}"
@@ -55,10 +50,10 @@ def run_block_report(block, data_root="", scheme=None, budget="full", seeds=(0,)
     report = dict(block=block, data_root=str(root), base=base_info, base_AP=base_ap,
                   base_results=base_results, results=results, table=study_table(results),
                   verdict=block_verdict(results, base_ap, base_sd), figures=figure_paths,
-                  protocol=proto.record() if proto else None)
+                  settings=asdict(s))
     report["record"] = write_report_record(
         results_dir, notebook, block=block, data_root=str(root), base=base_info, base_AP=base_ap,
-        base_sd=base_sd, protocol=report["protocol"],
+        base_sd=base_sd, settings=report["settings"],
         table=report["table"], verdict=report["verdict"], figures=figure_paths,
         runs=[dict(no=r["no"], seed=r["seed"], status=r["status"], final=r.get("final"), best=r.get("best"),
                    key=r["key"], base=r["base"]["name"]) for r in results])

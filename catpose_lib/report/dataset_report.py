@@ -2,14 +2,14 @@
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
+from catpose_lib.data.stats import dataset_stats, plot_samples
+from catpose_lib.data.validate import check_dataset
+from catpose_lib.report.record import write_report_record
 
 
 def run_dataset_report(data_root="", scheme=None, figures_dir="figures", results_dir="results",
                        synthetic=None, n_samples=8, seed=0) -> dict:
     """Check the dataset, compute its tables (also saved as CSV) and draw sample images."""
-    from catpose_lib.data.stats import dataset_stats, plot_samples
-    from catpose_lib.data.validate import check_dataset
-
     root = resolve_data_root(data_root, **(synthetic or {}))
     check = check_dataset(root, scheme=scheme)
     tables = dataset_stats(root)
@@ -21,7 +21,6 @@ def run_dataset_report(data_root="", scheme=None, figures_dir="figures", results
     table_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         table.to_csv(table_dir / f"{name}.csv")
-    from catpose_lib.report.record import write_report_record
 
     record = write_report_record(results_dir, "00_dataset", data_root=str(root), figures=dict(samples=samples),
                                  tables={name: table.reset_index() for name, table in tables.items()})

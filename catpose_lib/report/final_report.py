@@ -6,10 +6,20 @@ import time
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
+from catpose_lib.data.layout import atomic_write_json
+from catpose_lib.errors import ParameterError
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS
+from catpose_lib.recipe.params import check_run_parameters
+from catpose_lib.report.drawing import figure, save
+from catpose_lib.report.keypoint_eval import match_predictions, per_instance_oks, per_keypoint_error
+from catpose_lib.report.overlays import comparison_grid
+from catpose_lib.report.record import write_report_record
+from catpose_lib.runs.predict import build_model, predict_boxes
 from catpose_lib.runs.results import FINISHED
+from catpose_lib.runs.run import resolve_device
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
-from catpose_lib.workers.blocks import run_baseline
+from catpose_lib.schemes import load_scheme
+from catpose_lib.workers.blocks import run_baseline, study_walk
 
 
 def study_path(results_dir):
@@ -18,8 +28,6 @@ def study_path(results_dir):
     recipe kept), with the block's own winner beside it.  Candidates for the final model:
     (no, finished runs, mean best AP) of each recipe on the path."""
     import pandas as pd
-
-    from catpose_lib.workers.blocks import study_walk
 
     rows, candidates = [], []
     steps = study_walk(results_dir)
@@ -43,8 +51,6 @@ def study_path(results_dir):
 
 
 def path_figure(table, out):
-    from catpose_lib.report.drawing import figure, save
-
     fig = figure(max(5, 1.2 * len(table) + 2), 3.8)
     ax = fig.subplots()
     ax.plot(range(len(table)), table["mAP"], marker="o", label="recipe carried on")
@@ -63,8 +69,6 @@ def path_figure(table, out):
 
 
 def _per_keypoint_figure(table, out):
-    from catpose_lib.report.drawing import figure, save
-
     fig = figure(7, 3.8)
     ax = fig.subplots()
     ax.bar(range(len(table)), table["mean_norm_error"])
@@ -99,8 +103,6 @@ COMPLEXITY_CSV = "final_complexity.csv"  # written here, read by `table complexi
 
 def inference_speed(model, ann_file, flip_test, repeats=1):
     """Instances per second of top-down inference on the boxes of ``ann_file``."""
-    from catpose_lib.runs.predict import predict_boxes
-
     predict_boxes(model, ann_file, flip_test=flip_test)  # warm-up
     start = time.perf_counter()
     n = 0
@@ -111,48 +113,37 @@ def inference_speed(model, ann_file, flip_test, repeats=1):
 
 def final_sentence(baseline_ap, final_mean, seeds, kept, root) -> str:
     """Baseline -> final, the final's mean over its ``seeds`` (the study path's) and the seed kept,
-    at the budget and protocol the runs recorded (a protocol overrides the budget the report was given)."""
-    protocol = (kept.get("protocol") or {}).get("name")
+    at the budget and protocol the runs recorded (a protocol knobs the budget the report was given)."""
+    protocol = kept.get("protocol")
     return (f"Baseline mAP {baseline_ap:.4f} -> final run {kept['no']:02d} ({kept['parameter']}) {final_mean:.4f} "
             f"over {seeds} seed(s); the model kept is seed {kept['seed']} ({kept['best']['AP']:.4f}), "
             f"on `{root}` at budget `{kept['budget']}`{f' (protocol `{protocol}`)' if protocol else ''}.")
 
 
-def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
-                     results_dir="results", figures_dir="figures", overrides=None, synthetic=None,
+def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device="auto",
+                     results_dir="results", figures_dir="figures", shared_knobs=None, synthetic=None,
                      final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True,
                      precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST, protocol=None,
-                     init=None, test_root="") -> dict:
+                     start=None, test_root="") -> dict:
     """The study's path, the final model's overlays, failures, per-keypoint error, complexity
     and runtime, and its predictions for the data's test boxes (``result_keypoints.json``) and,
     with ``test_root`` (a blind test set: ``annotations/test_info.json`` + ``images/``, boxes
-    only), for that set's boxes (``result_keypoints_test.json``)."""
+    only), for that set's boxes (``result_keypoints_test.json``).  Settings as in
+    report.block_report.run_block_report."""
     import pandas as pd
 
-    from catpose_lib.data.layout import atomic_write_json
-    from catpose_lib.runs.predict import build_model, predict_boxes
-    from catpose_lib.runs.run import resolve_device
-    from catpose_lib.report.keypoint_eval import per_instance_oks, per_keypoint_error
-    from catpose_lib.report.overlays import comparison_grid
-    from catpose_lib.schemes import load_scheme
-
-    from catpose_lib.recipe.params import check_run_parameters
-
     p = check_run_parameters(budget=budget, seeds=seeds, device=device, precision=precision,
-                             data_root=data_root or None, overrides=dict(overrides or {}), protocol=protocol,
-                             init=init)
-    budget, seeds, overrides = p["budget"], p["seeds"], p["overrides"]
+                             data_root=data_root or None, shared_knobs=dict(shared_knobs or {}), protocol=protocol,
+                             start=start)
+    shared_knobs, s = p["shared_knobs"], p["settings"]
     blind = _blind_test_file(test_root) if test_root else None  # checked before any work
-    proto = p.get("protocol")
-    if proto:  # the baseline has the protocol's seeds and its confirm seeds, as in block 01
-        seeds = list(proto.all_seeds)
     root = resolve_data_root(data_root, **(synthetic or {}))
     results_dir, figures_dir = Path(results_dir), Path(figures_dir) / "07_final_report"
     figures_dir.mkdir(parents=True, exist_ok=True)
-    run_baseline(root, results_dir, seeds=seeds, budget=budget, device=device, scheme=scheme,
-                 common_overrides=dict(overrides or {}), num_workers=num_workers, verbose=verbose,
-                 precision=precision, channels_last=channels_last, protocol=proto.name if proto else None,
-                 init=init or None)  # the study path reads the baseline's results from results_dir
+    # the baseline has the confirm seeds too, as in block 01; the study path reads its results from results_dir
+    run_baseline(root, results_dir, seeds=list(s.all_seeds), device=device, scheme=scheme,
+                 shared_knobs=dict(shared_knobs or {}), num_workers=num_workers, verbose=verbose,
+                 precision=precision, channels_last=channels_last, **s.run_options())
     path_table, candidates = study_path(results_dir)
     if final == "best":
         chosen = max(candidates, key=lambda c: c[2])
@@ -227,7 +218,6 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
         summary += (f" Blind test set `{test_root}`: `{result_keypoints_test}` "
                     f"({len(json.loads(result_keypoints_test.read_text()))} instances, scored separately).")
     figures = dict(path=path_fig, overlays=overlays, failures=failures, per_keypoint=per_kpt_fig)
-    from catpose_lib.report.record import write_report_record
 
     record = write_report_record(results_dir, "07_final_report", data_root=str(root), path=path_table,
                                  baseline_AP=first, final=dict(no=final_run["no"], seed=final_run["seed"],
@@ -242,8 +232,6 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
 
 
 def _blind_test_file(test_root) -> Path:
-    from catpose_lib.errors import ParameterError
-
     ann = Path(str(test_root)).expanduser() / "annotations" / "test_info.json"
     if not ann.is_file() or not (ann.parent.parent / "images").is_dir():
         raise ParameterError("test_root", test_root, "a test set folder with annotations/test_info.json and "
@@ -253,6 +241,4 @@ def _blind_test_file(test_root) -> Path:
 
 def _by_ann(coco, records):
     """Predictions keyed by the GT annotation id whose box they were made on."""
-    from catpose_lib.report.keypoint_eval import match_predictions
-
     return {ann["id"]: rec for ann, rec in match_predictions(coco, records)}

@@ -2,6 +2,7 @@
 figures embedded as data URIs): the notebooks in study order, each under its own heading."""
 from pathlib import Path
 
+from catpose_lib.data.layout import atomic_write_text
 from catpose_lib.errors import CatposeError
 
 REPORT_NAME = "catpose_report.html"
@@ -40,8 +41,6 @@ def build_html_report(notebooks_dir, out_dir, title="catpose study", exclude_inp
     """Render the executed notebooks of ``notebooks_dir`` into ``out_dir/catpose_report.html``
     (code cells hidden by default: a report shows tables, figures and text)."""
     from nbconvert import HTMLExporter
-
-    from catpose_lib.data.layout import atomic_write_text
 
     merged = merge_notebooks(study_notebooks(notebooks_dir), title)
     exporter = HTMLExporter(embed_images=True, exclude_input=exclude_input, exclude_input_prompt=True,

@@ -1,5 +1,5 @@
 """Is a speed setting (e.g. bf16 + channels-last) AP-neutral?  Compare the same runs (data,
-seeds, budget, overrides) trained with a reference setting and with a candidate setting,
+seeds, budget, knobs) trained with a reference setting and with a candidate setting,
 against the noise measured between seeds."""
 from statistics import mean
 

@@ -1,7 +1,11 @@
-"""Notebook 00_pretrain: pretrain the backbones on the other animals, then a table (held-out
+"""Notebook pretrain: pretrain the backbones on the other animals, then a table (held-out
 AP, zero-shot AP on the cats, start checkpoint and its sha256) and the held-out AP curves."""
 import statistics
 from pathlib import Path
+
+from catpose_lib.report.drawing import figure, save
+from catpose_lib.report.record import write_report_record
+from catpose_lib.runs.pretrain import pretrain_backbones
 
 
 def pretrain_table(results: list):
@@ -24,8 +28,6 @@ def plot_pretrain_curves(results: list, path):
     import pandas as pd
     import seaborn as sns
 
-    from catpose_lib.report.drawing import figure, save
-
     rows = [dict(backbone=r["parameter"].split(" on ")[0], epoch=h["epoch"], AP=h["AP"])
             for r in results for h in r.get("history", []) if h.get("AP") is not None]
     fig = figure(6.5, 3.8)
@@ -37,17 +39,14 @@ def plot_pretrain_curves(results: list, path):
 
 
 def run_pretrain_report(data, results_dir, figures_dir, zero_shot=None, backbones=("resnet50", "hrnet_w32"),
-                        out_dir=None, budget="full", seed=0, device="auto", overrides=None, **run_options) -> dict:
-    from catpose_lib.runs.pretrain import pretrain_backbones
-    from catpose_lib.report.record import write_report_record
-
+                        out_dir=None, budget="full", seed=0, device="auto", shared_knobs=None, **run_options) -> dict:
     done = pretrain_backbones(data, results_dir, backbones=backbones, zero_shot=zero_shot, budget=budget,
-                              device=device, overrides=overrides, out_dir=out_dir, seed=seed, **run_options)
+                              device=device, shared_knobs=shared_knobs, out_dir=out_dir, seed=seed, **run_options)
     others, cats, results = done["data_root"], done["zero_shot_root"], done["results"]
 
-    figure = plot_pretrain_curves(results, Path(figures_dir) / "00_pretrain" / "heldout_ap.png")
+    figure = plot_pretrain_curves(results, Path(figures_dir) / "pretrain" / "heldout_ap.png")
     table = pretrain_table(results)
-    record = write_report_record(results_dir, "00_pretrain", data_root=str(others), table=table,
+    record = write_report_record(results_dir, "pretrain", data_root=str(others), table=table,
                                  figures=dict(heldout_ap=figure),
                                  runs=[dict(backbone=b, status=r["status"], best=r.get("best"),
                                             zero_shot=r.get("zero_shot"), start_checkpoint=r.get("start_checkpoint"))

@@ -2,6 +2,10 @@
 optimization history, parameter importance and parallel-coordinate plots (matplotlib backend)."""
 from pathlib import Path
 
+from catpose_lib.data.default_data import resolve_data_root
+from catpose_lib.report.record import write_report_record
+from catpose_lib.workers.search import check_search_parameters, run_search
+
 PLOTS = ("history", "importance", "parallel")
 
 
@@ -77,22 +81,18 @@ def search_verdict(study, best, trained_epochs) -> str:
 def run_search_report(data_root="", results_dir="results", figures_dir="figures", study="search", space=None,
                       n_trials=20, pruner="median", budget="full", seed=0, sampler_seed=None, storage=None,
                       timeout=None, max_total_epochs=None, n_startup_trials=10, device="auto", scheme=None,
-                      overrides=None, synthetic=None, verbose=True, **run_options) -> dict:
+                      shared_knobs=None, synthetic=None, verbose=True, **run_options) -> dict:
     """Run (or continue) the study, then its table, figures and record
     (``RESULTS/reports/08_search.json``); figures in ``FIGURES/08_search/<study>/``."""
-    from catpose_lib.data.default_data import resolve_data_root
-    from catpose_lib.workers.search import check_search_parameters, run_search
-    from catpose_lib.report.record import write_report_record
-
     check_search_parameters(study=study, space=space, n_trials=n_trials, pruner=pruner, storage=storage,
                             timeout=timeout, max_total_epochs=max_total_epochs, n_startup_trials=n_startup_trials,
                             budget=budget, device=device, precision=run_options.get("precision"),
-                            data_root=data_root or None, overrides=overrides)  # before the synthetic data is made
+                            data_root=data_root or None, shared_knobs=shared_knobs)  # before the synthetic data is made
     root = resolve_data_root(data_root, **(synthetic or {}))
     done = run_search(root, results_dir, study=study, space=space, n_trials=n_trials, pruner=pruner, budget=budget,
                       seed=seed, sampler_seed=sampler_seed, storage=storage, timeout=timeout,
                       max_total_epochs=max_total_epochs, n_startup_trials=n_startup_trials, device=device,
-                      scheme=scheme, overrides=overrides, verbose=verbose, **run_options)
+                      scheme=scheme, shared_knobs=shared_knobs, verbose=verbose, **run_options)
     handle = done["study"]
     table = trials_table(handle)
     figures = save_search_figures(handle, Path(figures_dir) / "08_search" / study)

@@ -197,6 +197,34 @@ class StudyHistoryHook(Hook):
                           "".join(json.dumps(h) + "\n" for h in history))
 
 
+BEST_VAL_PREDICTIONS = "best_val.keypoints.json"
+
+
+@HOOKS.register_module(force=True)
+class BestValPredictionsHook(Hook):
+    """Keep the val predictions of the best epoch (by coco/AP) in ``work_dir/best_val.keypoints.json``:
+    MMPose's CocoMetric writes each validation's COCO results when given an ``outfile_prefix``
+    (set here at run time, so the run's config and key do not change), and this hook keeps the
+    best epoch's copy.  Per-instance OKS, paired bootstraps and overlays read it without the
+    checkpoint."""
+
+    priority = 'LOWEST'  # after StudyHistoryHook wrote this validation's record
+
+    def before_train(self, runner):
+        for metric in runner.val_loop.evaluator.metrics:
+            if hasattr(metric, 'outfile_prefix'):
+                metric.outfile_prefix = str(Path(runner.work_dir) / 'val_last')
+
+    def after_val_epoch(self, runner, metrics=None):
+        latest = Path(runner.work_dir) / 'val_last.keypoints.json'
+        history = [h for h in read_history(runner.work_dir) if h.get('AP') is not None]
+        if not latest.exists() or not history or (metrics or {}).get('coco/AP') is None:
+            return
+        best = max(history, key=lambda h: (h['AP'], -h['epoch']))
+        if best['epoch'] == runner.epoch:
+            atomic_write_text(Path(runner.work_dir) / BEST_VAL_PREDICTIONS, latest.read_text())
+
+
 @HOOKS.register_module(force=True)
 class CatchUpValidationHook(Hook):
     """A run killed between an epoch's checkpoint and that epoch's validation resumes after

@@ -11,9 +11,7 @@ from mmengine.hooks import Hook
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.registry import HOOKS, OPTIM_WRAPPERS
 
-from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
-
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION, PRECISIONS
 
 
 @contextlib.contextmanager

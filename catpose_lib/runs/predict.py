@@ -3,8 +3,11 @@ best checkpoint, on the boxes of an annotation file such as ``test_info.json``."
 import json
 from pathlib import Path
 
+from catpose_lib.compat import checkpoint_loading
+from catpose_lib.data.animalpose import RAW_TO_MMPOSE
 from catpose_lib.data.layout import atomic_write_json
 from catpose_lib.errors import CatposeError, DataError
+from catpose_lib.recipe.config import build_config
 
 
 def load_run(run_dir_or_result):
@@ -26,13 +29,10 @@ def build_model(result, device="cpu"):
     """The run's model with its best checkpoint loaded (mmpose's init_model)."""
     from mmpose.apis import init_model
 
-    from catpose_lib.compat import checkpoint_loading
-    from catpose_lib.recipe.config import build_config
-
     if not result.get("checkpoint") or not Path(result["checkpoint"]).exists():
         raise CatposeError(f"run {result['name']} of block {result['block']} has no best checkpoint")
     checkpoint_loading.install()
-    cfg = build_config(result["data_root"], result["overrides"], scheme=result["scheme"],
+    cfg = build_config(result["data_root"], result["knobs"], scheme=result["scheme"],
                        budget=result["budget"], seed=result["seed"])
     return init_model(cfg, result["checkpoint"], device=device)
 
@@ -40,7 +40,6 @@ def build_model(result, device="cpu"):
 def instance_score(keypoint_scores, bbox_score=1.0, keypoint_score_thr=0.2) -> float:
     """The instance score as MMPose's CocoMetric computes it (score_mode 'bbox_keypoint'):
     box score x mean of the keypoint scores above the threshold (0 when none is)."""
-    import numpy as np
 
     valid = keypoint_scores > keypoint_score_thr
     return float(bbox_score * (keypoint_scores[valid].mean() if valid.any() else 0.0))
@@ -52,8 +51,6 @@ def output_order(file_names, model_names, ann_file, record="categories[0]"):
     map): results are written in the file's order, which a scorer's ground truth shares.
     Why: a blind test set in the raw Animal-Pose order (left_eye, right_eye, nose, ...) would
     otherwise get its keypoints in MMPose's order (L_Eye, R_Eye, L_EarBase, ...)."""
-    from catpose_lib.data.animalpose import RAW_TO_MMPOSE
-
     pos = {n: k for k, n in enumerate(model_names)}
     order = [pos.get(n, pos.get(RAW_TO_MMPOSE.get(n))) for n in file_names]
     unknown = [n for n, k in zip(file_names, order) if k is None]

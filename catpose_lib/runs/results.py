@@ -24,6 +24,11 @@ def result_path(results_dir, block, no, seed) -> Path:
     return Path(results_dir) / resolve_block(block) / f"{run_name(no, seed)}.json"
 
 
+def val_predictions_path(result_json) -> Path:
+    """``NN_sS.val.json``: the COCO keypoint results of a run's best epoch on val (runs.hooks)."""
+    return Path(result_json).with_suffix(".val.json")
+
+
 def write_result(path, result: dict) -> None:
     atomic_write_text(path, json.dumps(result, indent=1, default=str))
 
@@ -40,7 +45,7 @@ def find_twin(results_dir, key: str, exclude) -> tuple:
     e.g. two experiments whose epochs round to the same number under a budget), as (path,
     result), or None.  Looked for in every block of ``results_dir``."""
     for path in sorted(Path(results_dir).glob("*/[0-9]*_s[0-9]*.json")):
-        if path.resolve() == Path(exclude).resolve():
+        if path.resolve() == Path(exclude).resolve() or path.name.endswith(".val.json"):
             continue
         result = read_result(path)
         if result and result.get("key") == key and result.get("status") in KEPT_STATUSES \
@@ -51,7 +56,7 @@ def find_twin(results_dir, key: str, exclude) -> tuple:
 
 def load_block_results(results_dir, block) -> list:
     folder = Path(results_dir) / resolve_block(block)
-    out = [read_result(p) for p in sorted(folder.glob("*.json"))]
+    out = [read_result(p) for p in sorted(folder.glob("*_s*.json")) if not p.name.endswith(".val.json")]
     return sorted([r for r in out if r], key=lambda r: (r["no"], r["seed"]))
 
 

@@ -1,32 +1,57 @@
 """Execute one run (experiment x seed) with mmengine's Runner: resumable, keyed by a hash of
 its resolved config, data fingerprint and seed; failures become statuses."""
+import copy
 import gc
-import hashlib
-import json
 import os
 import resource
 import time
 import traceback
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+import torch
+from mmengine.dist import get_world_size, is_main_process
+from mmengine.runner import Runner
+
 from catpose_lib.compat import checkpoint_loading
+from catpose_lib.data.layout import atomic_write_text
 from catpose_lib.recipe.budget import parse_budget
-from catpose_lib.recipe.config import build_config
+from catpose_lib.recipe.config import build_config, portable, run_key
 from catpose_lib.recipe.experiments import Experiment
-from catpose_lib.recipe.knobs import merge_overrides
+from catpose_lib.recipe.knobs import merge_knobs
+from catpose_lib.recipe.protocols import run_start
+from catpose_lib.recipe.start import check_start_checkpoint
+from catpose_lib.runs import hooks
+from catpose_lib.runs.distributed import configure_distributed
+from catpose_lib.runs.image_cache import use_image_cache
+from catpose_lib.runs.precision import apply_speed_options
 from catpose_lib.runs.provenance import data_fingerprint, now_iso, provenance
-from catpose_lib.runs.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, LOST_CLAIM, NOT_CONVERGE,
-                                        PRUNED, RUNNING_ELSEWHERE, find_twin, read_result,
-                                        result_path, run_name, summarise_history, write_block_csv,
-                                        write_result)
+from catpose_lib.runs.results import (
+    CUDA_OOM,
+    FINISHED,
+    KEPT_STATUSES,
+    LOST_CLAIM,
+    NOT_CONVERGE,
+    PRUNED,
+    RUNNING_ELSEWHERE,
+    find_twin,
+    read_result,
+    result_path,
+    run_name,
+    summarise_history,
+    val_predictions_path,
+    write_block_csv,
+    write_result,
+)
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.workers.claims import RunClaim, check_same_data, describe
 
 
 def baseline_base() -> dict:
     """The base of the baseline itself and of blocks started from it (resolve_base's other
     answer is a previous block's winner)."""
-    return dict(name="baseline", no=0, block="baseline", overrides={})
+    return dict(name="baseline", no=0, block="baseline", knobs={})
 
 
 @dataclass
@@ -36,30 +61,30 @@ class RunRequest:
     results_dir: str
     base: dict = field(default_factory=baseline_base)
     seed: int = 0
-    budget: str = "full"
+    budget: str = "full"             # full | smoke | a fraction of the run's epochs
+    min_epochs: int = 1              # floor of the epochs after the fraction
     device: str = "auto"
     scheme: str = None
-    common_overrides: dict = field(default_factory=dict)  # applied to every run (e.g. quick checks)
+    shared_knobs: dict = field(default_factory=dict)  # applied to every run (e.g. quick checks)
     num_workers: int = None
     verbose: bool = True
     precision: str = DEFAULT_PRECISION          # auto | fp32 | bf16 | fp16 (see runs.precision)
     channels_last: bool = DEFAULT_CHANNELS_LAST
     image_cache: object = "auto"     # True | False | "auto" (when the data fits the budget)
     launcher: str = "none"           # "pytorch" under torchrun (mmengine's distributed runner)
-    init: str = None                 # start checkpoint (whole model, e.g. the cross-species pretraining)
+    start: str = None                # whole-model start checkpoint (e.g. the cross-species pretraining)
+    starts: dict = field(default_factory=dict)  # or one per backbone (recipe.protocols.run_start)
     config: str = None               # MMPose config file (default: the course baseline)
     progress: str = ""               # where the run stands in its block, e.g. "run 3/13" (printed)
-    protocol: str = None             # a named protocol (recipe.protocols): sets budget, epoch floor, start
+    protocol: str = None             # the protocol the settings came from (a label: recipe.protocols.expand)
     quiet_when_held: bool = False    # no "being trained by ..." line (a worker polling for that run)
 
     @property
-    def overrides(self) -> dict:
-        return merge_overrides(self.base["overrides"], self.experiment.overrides, self.common_overrides)
+    def knobs(self) -> dict:
+        return merge_knobs(self.base["knobs"], self.experiment.knobs, self.shared_knobs)
 
 
 def resolve_device(device: str) -> str:
-    import torch
-
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
@@ -69,23 +94,6 @@ def resolve_device(device: str) -> str:
     return device
 
 
-# The parts of a resolved config that decide what is trained (a run's key hashes them, with
-# the data's fingerprint and the seed); hooks, logging, work dirs and loader workers do not.
-TRAINED_KEYS = ("model", "codec", "train_dataloader", "val_dataloader", "val_evaluator", "optim_wrapper",
-                "param_scheduler", "train_cfg", "randomness", "load_from", "auto_scale_lr", "catpose")
-RUNTIME_LOADER_KEYS = ("num_workers", "persistent_workers", "pin_memory")
-
-
-def run_key(cfg, fingerprint: str, seed: int) -> str:
-    resolved = cfg.to_dict()
-    trained = {k: resolved[k] for k in TRAINED_KEYS if k in resolved}
-    for loader in ("train_dataloader", "val_dataloader"):
-        for k in RUNTIME_LOADER_KEYS:
-            trained.get(loader, {}).pop(k, None)
-    text = json.dumps(trained, sort_keys=True, default=str) + fingerprint + str(seed)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
 def config_path(results_dir, block, no, seed) -> Path:
     """``results/<block>/NN_sS.py``: the resolved MMPose config of a run, beside its JSON."""
     return result_path(results_dir, block, no, seed).with_suffix(".py")
@@ -93,35 +101,26 @@ def config_path(results_dir, block, no, seed) -> Path:
 
 def resolve_run(req: RunRequest) -> dict:
     """Everything a run is before it trains: its resolved config (baseline or given config
-    file + base + experiment + protocol knobs + budget + speed options + start checkpoint,
+    file + base + experiment + shared knobs + budget + speed options + start checkpoint,
     checked), its key and its work dir.  ``execute`` trains it; ``config N`` prints it."""
-    from catpose_lib.recipe.protocols import get_protocol, protocol_init
-
     device = resolve_device(req.device)
-    protocol = get_protocol(req.protocol)
-    budget = parse_budget(protocol.budget if protocol else req.budget)
+    budget = parse_budget(req.budget)
     exp = req.experiment
-    cfg = build_config(req.data_root, req.overrides, scheme=req.scheme, budget=budget,
+    cfg = build_config(req.data_root, req.knobs, scheme=req.scheme, budget=budget,
                        seed=req.seed, device=device, num_workers=req.num_workers, config=req.config,
-                       min_epochs=protocol.min_epochs if protocol else 1)
-    if protocol:
-        cfg.catpose.protocol = protocol.name
-    init = None
-    init_path = req.init or protocol_init(protocol, cfg, req.overrides)
-    if init_path:  # checked before any training: missing file, wrong backbone
-        from catpose_lib.recipe.start import check_start_checkpoint
-
-        init = check_start_checkpoint(cfg, init_path)
-        cfg.load_from = init["path"]
-    from catpose_lib.runs.distributed import configure_distributed
-    from catpose_lib.runs.image_cache import use_image_cache
-    from catpose_lib.runs.precision import apply_speed_options
-
+                       min_epochs=req.min_epochs)
+    if req.protocol:
+        cfg.catpose.protocol = req.protocol
+    start = None
+    start_path = run_start(req.start, req.starts, cfg, req.knobs)
+    if start_path:  # checked before any training: missing file, wrong backbone
+        start = check_start_checkpoint(cfg, start_path)
+        cfg.load_from = start["path"]
     speed = apply_speed_options(cfg, device, req.precision, req.channels_last)
     speed["image_cache"] = use_image_cache(cfg, req.data_root, req.image_cache)
     configure_distributed(cfg, req.launcher, device)
     fingerprint = data_fingerprint(req.data_root)  # hashes every annotation file: once per run
-    key = run_key(cfg, fingerprint + (init["sha256"] if init else ""), req.seed)
+    key = run_key(cfg, fingerprint + (start["sha256"] if start else ""), req.seed)
     name = run_name(exp.no, req.seed)
     work_dir = Path(req.results_dir) / exp.block / "runs" / f"{name}-{key}"
     cfg.work_dir = str(work_dir)
@@ -130,9 +129,10 @@ def resolve_run(req: RunRequest) -> dict:
         dict(type="DivergenceGuardHook"),
         dict(type="StudyHistoryHook", label=f"{exp.block} {name}" + (f", {req.progress}" if req.progress else ""),
              verbose=req.verbose),
-        dict(type="CatchUpValidationHook")]
-    return dict(cfg=cfg, key=key, fingerprint=fingerprint, device=device, budget=budget, init=init,
-                protocol=protocol.record() if protocol else None,
+        dict(type="CatchUpValidationHook"),
+        dict(type="BestValPredictionsHook")]
+    return dict(cfg=cfg, key=key, fingerprint=fingerprint, device=device, budget=budget, start=start,
+                min_epochs=req.min_epochs, protocol=req.protocol,
                 speed=speed, name=name, work_dir=work_dir,
                 out_path=result_path(req.results_dir, exp.block, exp.no, req.seed),
                 config_path=config_path(req.results_dir, exp.block, exp.no, req.seed))
@@ -153,8 +153,6 @@ def execute(req: RunRequest) -> dict:
     twin = find_twin(req.results_dir, key, out_path)
     if twin:
         return _record_twin(req, run, *twin)
-    from catpose_lib.workers.claims import RunClaim, check_same_data, describe
-
     check_same_data(req.results_dir, req.data_root, run["fingerprint"])
     claim = RunClaim(work_dir, req.data_root, run["fingerprint"])
     if not claim.acquire():
@@ -191,8 +189,8 @@ def _record_twin(req: RunRequest, run: dict, twin_path, twin: dict) -> dict:
     under this experiment's name, marked ``same_as``, not a second training of one config."""
     exp, name = req.experiment, run["name"]
     result = dict(twin, no=exp.no, ref_no=exp.ref_no, name=name, block=exp.block, policy=exp.policy,
-                  parameter=exp.parameter, base=req.base, experiment_overrides=exp.overrides,
-                  common_overrides=req.common_overrides, overrides=req.overrides,
+                  parameter=exp.parameter, base=req.base, experiment_knobs=exp.knobs,
+                  shared_knobs=req.shared_knobs, knobs=req.knobs,
                   same_as=f"{twin['block']} {twin['name']}", same_as_path=str(twin_path),
                   started=now_iso(), ended=now_iso(), wall_seconds=0.0, train_seconds=0.0, skipped=False)
     if req.verbose:
@@ -203,7 +201,7 @@ def _record_twin(req: RunRequest, run: dict, twin_path, twin: dict) -> dict:
 
 
 def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
-    cfg, key, device, budget, init, speed = (run[k] for k in ("cfg", "key", "device", "budget", "init", "speed"))
+    cfg, key, device, budget, start, speed = (run[k] for k in ("cfg", "key", "device", "budget", "start", "speed"))
     exp, name, work_dir, out_path = req.experiment, run["name"], run["work_dir"], run["out_path"]
     checkpoint_loading.mark_run_dir(work_dir)
     checkpoint_loading.install()
@@ -214,16 +212,16 @@ def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
     result = dict(
         no=exp.no, ref_no=exp.ref_no, name=name, block=exp.block, policy=exp.policy,
         parameter=exp.parameter, seed=req.seed, budget=budget, key=key, base=req.base,
-        experiment_overrides=exp.overrides, common_overrides=req.common_overrides,
-        overrides=req.overrides, scheme=cfg.catpose.scheme,
+        experiment_knobs=exp.knobs, shared_knobs=req.shared_knobs,
+        knobs=req.knobs, scheme=cfg.catpose.scheme,
         data_root=str(Path(req.data_root).resolve()), data_fingerprint=run["fingerprint"],
         max_epochs=cfg.train_cfg.max_epochs, batch_size=cfg.train_dataloader.batch_size,
         work_dir=str(work_dir), resumed=resumed, started=now_iso(), speed=speed,
-        launcher=req.launcher, init=init, protocol=run["protocol"],
+        launcher=req.launcher, start=start, min_epochs=req.min_epochs, protocol=run["protocol"],
         config=str(req.config) if req.config else "baseline",
         provenance=provenance(device))
     if req.verbose:
-        extra = f", overrides for every run {req.common_overrides}" if req.common_overrides else ""
+        extra = f", knobs for every run {req.shared_knobs}" if req.shared_knobs else ""
         where = f", {req.progress}" if req.progress else ""
         print(f"[{exp.block} {name}{where}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
               f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget}{extra})", flush=True)
@@ -239,8 +237,6 @@ def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
                   samples_per_s=round(samples / seconds, 2) if seconds else None,
                   peak_memory_mb=_peak_memory_mb(device), peak_memory_kind=(
                       "cuda max allocated" if device == "cuda" else "process peak RSS"))
-    from mmengine.dist import get_world_size, is_main_process
-
     result["world_size"] = get_world_size()
     if not is_main_process():
         return result
@@ -248,6 +244,10 @@ def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
         # our heartbeat stalled past the lease and another worker took the run over: its result counts
         result.update(status=LOST_CLAIM, message=f"run taken over by another worker ({claim.path})")
         return result
+    best_val = work_dir / hooks.BEST_VAL_PREDICTIONS
+    if best_val.exists():  # the best epoch's val predictions beside the result (runs.results.val_predictions_path)
+        atomic_write_text(val_predictions_path(out_path), best_val.read_text())
+        result["val_predictions"] = val_predictions_path(out_path).name
     _save(req, run, cfg, result)
     if status in (FINISHED, PRUNED):  # neither resumes: only the best checkpoint is kept
         _prune_checkpoints(work_dir, keep=result["checkpoint"])
@@ -256,34 +256,44 @@ def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
 
 def _save(req: RunRequest, run: dict, cfg, result: dict) -> None:
     """A run's resolved config and result JSON, then its block's CSV rebuilt from the JSONs."""
-    write_config(run["config_path"], cfg)
+    write_config(run["config_path"], cfg, config_header(req, run))
     write_result(run["out_path"], result)
     write_block_csv(req.results_dir, req.experiment.block)
 
 
-def write_config(path, cfg) -> None:
-    """The resolved config as MMPose/mmengine Python (what ``config N`` prints)."""
-    from catpose_lib.data.layout import atomic_write_text
+def config_header(req: RunRequest, run: dict) -> str:
+    """What the config below is made of, as comments: the knob layers (later wins), the settings,
+    the start and the data."""
+    exp, start = req.experiment, run.get("start")
+    lines = [f"run {exp.no:02d} ({exp.block}), seed {req.seed}: {exp.parameter}; key {run['key']}",
+             "knobs, in layers (a later layer wins; recipe/knobs.py says what each does):",
+             f"  base   {req.base['name']}: {req.base['knobs']}",
+             f"  run    {exp.no:02d}: {exp.knobs}",
+             f"  shared (every run): {req.shared_knobs}",
+             f"settings: budget {run['budget']}, epoch floor {req.min_epochs}"
+             + (f", protocol {req.protocol}" if req.protocol else "") + f", seed {req.seed}",
+             "start (load_from at run time): " + (f"{Path(start['path']).name} sha256 {start['sha256']}"
+                                                 if start else "none"),
+             f"data (data_root at run time): fingerprint {run['fingerprint']}"]
+    return "".join(f"# {line}\n" for line in lines)
 
-    atomic_write_text(path, f"# resolved config of this run (run key in the result JSON beside it)\n{cfg.pretty_text}")
+
+def write_config(path, cfg, header="") -> None:
+    """The run's portable resolved config as MMPose/mmengine Python (recipe.config.portable; what
+    ``config N`` prints), under ``header``."""
+    atomic_write_text(path, header + portable(cfg).pretty_text)
 
 
 def _without_start(cfg):
     """The config a resumed run trains: mmengine resumes *from load_from* when both are set,
     so the start checkpoint goes (the work dir's last checkpoint holds the weights); the
     resolved config written beside the result keeps it."""
-    import copy
-
     cfg = copy.deepcopy(cfg)
     cfg.load_from = None
     return cfg
 
 
 def _train(cfg, device):
-    import torch
-    from mmengine.runner import Runner
-
-    from catpose_lib.runs import hooks  # noqa: F401  (registers the hooks)
     runner = None
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -310,9 +320,7 @@ def _train(cfg, device):
 
 
 def _read_history(work_dir):
-    from catpose_lib.runs.hooks import read_history
-
-    return read_history(work_dir)
+    return hooks.read_history(work_dir)
 
 
 def _best_checkpoint(work_dir):
@@ -330,13 +338,9 @@ def _prune_checkpoints(work_dir, keep):
 
 def _peak_memory_mb(device):
     if device == "cuda":
-        import torch
-
         return round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _iso_seconds(iso):
-    from datetime import datetime
-
     return datetime.fromisoformat(iso).timestamp()

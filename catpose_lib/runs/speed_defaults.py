@@ -8,5 +8,6 @@ and +0.005 (best), within the 0.011 AP spread between seeds; an uncontended epoc
 24.5 s instead of 46.0 s.  ``--precision fp32 --no-channels-last`` gives fp32 runs.
 """
 
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEFAULT_PRECISION = "auto"
 DEFAULT_CHANNELS_LAST = True

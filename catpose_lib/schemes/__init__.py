@@ -5,6 +5,8 @@
 """
 from pathlib import Path
 
+from catpose_lib.errors import DataError
+
 # the one registry of keypoint schemes: name <-> keypoint count
 SCHEME_BY_COUNT = {17: "cats17", 20: "animalpose20"}
 SCHEME_COUNTS = {name: count for count, name in SCHEME_BY_COUNT.items()}
@@ -26,8 +28,6 @@ def keypoint_count(data):
 
 def infer_scheme(data, path=None) -> str:
     """cats17 / animalpose20 of a COCO dict (``path`` names it in the error)."""
-    from catpose_lib.errors import DataError
-
     count = keypoint_count(data)
     if count not in SCHEME_BY_COUNT:
         known = ", ".join(f"{k} -> {v}" for k, v in SCHEME_BY_COUNT.items())
@@ -36,32 +36,30 @@ def infer_scheme(data, path=None) -> str:
     return SCHEME_BY_COUNT[count]
 
 
-def root_scheme(root) -> str:
-    """The scheme of a course-layout dataset, from its annotations/train.json."""
-    from catpose_lib.data.layout import annotation_path
-    from catpose_lib.data.validate import load_coco
-
-    path = annotation_path(root, "train")
-    return infer_scheme(load_coco(path), path)
-
-
 def scheme_file(name: str) -> str:
-    """Path of the MMPose metainfo file for a scheme name (usable as ``dict(from_file=...)``)."""
+    """The MMPose metainfo file of a scheme, for ``metainfo=dict(from_file=...)``: animalpose20 is
+    MMPose's own, named as MMPose resolves it (relative to its installed configs, no absolute
+    path); cats17 is this folder's (a diff over MMPose's AP-10K)."""
     if name == "cats17":
         return str(_HERE / "cats17.py")
     if name == "animalpose20":
-        import mmpose
-
-        path = Path(mmpose.__file__).parent / ".mim" / "configs" / "_base_" / "datasets" / "animalpose.py"
-        if not path.exists():
-            raise FileNotFoundError(f"mmpose's animalpose metainfo not found at {path}")
-        return str(path)
+        return "configs/_base_/datasets/animalpose.py"
     raise ValueError(f"unknown keypoint scheme {name!r}; choose one of {', '.join(SCHEME_NAMES)}")
+
+
+def scheme_info(name: str) -> dict:
+    """The scheme's ``dataset_info`` as written (keypoint_info, skeleton_info, sigmas, ...)."""
+    from mmengine.config import Config  # lazy: mmengine only when a scheme is read
+
+    path = scheme_file(name)
+    if not Path(path).is_absolute():
+        path = f"mmpose::{path[len('configs/'):]}"
+    return Config.fromfile(path).dataset_info.to_dict()
 
 
 def load_scheme(name: str) -> dict:
     """Parsed metainfo (keypoint names, flip indices, sigmas, ...) as MMPose builds it."""
-    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo  # lazy: mmpose is heavy
 
     return parse_pose_metainfo(dict(from_file=scheme_file(name)))
 

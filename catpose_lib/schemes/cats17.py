@@ -1,54 +1,26 @@
-# MMPose metainfo for the course's 17 cat keypoints (AP-10K style order).
+# The course's 17 cat keypoints: MMPose's AP-10K metainfo (same names, order, flip pairs, sigmas,
+# joint weights), with three differences, which are the only lines here:
+# - colours by side (left green, right orange, centre blue), as the overlays' key says;
+# - R_F_Paw is an upper-body keypoint (AP-10K marks it lower; its left twin is upper), which
+#   RandomHalfBody uses;
+# - no eye-to-eye link in the skeleton.
 # Loadable with ``mmpose.datasets.datasets.utils.parse_pose_metainfo(dict(from_file=...))``.
+_base_ = ['mmpose::_base_/datasets/ap10k.py']
+
+_L, _R, _C = [0, 255, 0], [255, 128, 0], [51, 153, 255]
 dataset_info = dict(
     dataset_name='cats17',
-    paper_info=dict(
-        author='catpose',
-        title='Cat pose estimation course keypoints (AP-10K style, 17 keypoints)',
-        container='',
-        year='2026',
-        homepage='',
-    ),
-    keypoint_info={
-        0: dict(name='L_Eye', id=0, color=[0, 255, 0], type='upper', swap='R_Eye'),
-        1: dict(name='R_Eye', id=1, color=[255, 128, 0], type='upper', swap='L_Eye'),
-        2: dict(name='Nose', id=2, color=[51, 153, 255], type='upper', swap=''),
-        3: dict(name='Neck', id=3, color=[51, 153, 255], type='upper', swap=''),
-        4: dict(name='Root of tail', id=4, color=[51, 153, 255], type='lower', swap=''),
-        5: dict(name='L_Shoulder', id=5, color=[0, 255, 0], type='upper', swap='R_Shoulder'),
-        6: dict(name='L_Elbow', id=6, color=[0, 255, 0], type='upper', swap='R_Elbow'),
-        7: dict(name='L_F_Paw', id=7, color=[0, 255, 0], type='upper', swap='R_F_Paw'),
-        8: dict(name='R_Shoulder', id=8, color=[255, 128, 0], type='upper', swap='L_Shoulder'),
-        9: dict(name='R_Elbow', id=9, color=[255, 128, 0], type='upper', swap='L_Elbow'),
-        10: dict(name='R_F_Paw', id=10, color=[255, 128, 0], type='upper', swap='L_F_Paw'),
-        11: dict(name='L_Hip', id=11, color=[0, 255, 0], type='lower', swap='R_Hip'),
-        12: dict(name='L_Knee', id=12, color=[0, 255, 0], type='lower', swap='R_Knee'),
-        13: dict(name='L_B_Paw', id=13, color=[0, 255, 0], type='lower', swap='R_B_Paw'),
-        14: dict(name='R_Hip', id=14, color=[255, 128, 0], type='lower', swap='L_Hip'),
-        15: dict(name='R_Knee', id=15, color=[255, 128, 0], type='lower', swap='L_Knee'),
-        16: dict(name='R_B_Paw', id=16, color=[255, 128, 0], type='lower', swap='L_B_Paw'),
-    },
-    skeleton_info={
-        0: dict(link=('L_Eye', 'Nose'), id=0, color=[0, 255, 0]),
-        1: dict(link=('R_Eye', 'Nose'), id=1, color=[255, 128, 0]),
-        2: dict(link=('Nose', 'Neck'), id=2, color=[51, 153, 255]),
-        3: dict(link=('Neck', 'Root of tail'), id=3, color=[51, 153, 255]),
-        4: dict(link=('Neck', 'L_Shoulder'), id=4, color=[0, 255, 0]),
-        5: dict(link=('L_Shoulder', 'L_Elbow'), id=5, color=[0, 255, 0]),
-        6: dict(link=('L_Elbow', 'L_F_Paw'), id=6, color=[0, 255, 0]),
-        7: dict(link=('Neck', 'R_Shoulder'), id=7, color=[255, 128, 0]),
-        8: dict(link=('R_Shoulder', 'R_Elbow'), id=8, color=[255, 128, 0]),
-        9: dict(link=('R_Elbow', 'R_F_Paw'), id=9, color=[255, 128, 0]),
-        10: dict(link=('Root of tail', 'L_Hip'), id=10, color=[0, 255, 0]),
-        11: dict(link=('L_Hip', 'L_Knee'), id=11, color=[0, 255, 0]),
-        12: dict(link=('L_Knee', 'L_B_Paw'), id=12, color=[0, 255, 0]),
-        13: dict(link=('Root of tail', 'R_Hip'), id=13, color=[255, 128, 0]),
-        14: dict(link=('R_Hip', 'R_Knee'), id=14, color=[255, 128, 0]),
-        15: dict(link=('R_Knee', 'R_B_Paw'), id=15, color=[255, 128, 0]),
-    },
-    joint_weights=[1., 1., 1., 1., 1., 1., 1., 1.2, 1.2, 1.5, 1.5, 1., 1., 1.2, 1.2, 1.5, 1.5],
-    sigmas=[
-        0.025, 0.025, 0.026, 0.035, 0.035, 0.079, 0.072, 0.062, 0.079, 0.072, 0.062, 0.107,
-        0.087, 0.089, 0.107, 0.087, 0.089
-    ],
+    paper_info=dict(author='catpose', title='Cat pose estimation course keypoints (AP-10K, 17 keypoints)',
+                    container='', year='2026', homepage=''),
+    keypoint_info={5: dict(color=_L), 6: dict(color=_L), 8: dict(color=_R), 9: dict(color=_R),
+                   10: dict(color=_R, type='upper'), 11: dict(color=_L), 12: dict(color=_L),
+                   14: dict(color=_R), 15: dict(color=_R), 16: dict(color=_R)},
+    skeleton_info={'_delete_': True, **{
+        i: dict(link=link, id=i, color=color) for i, (link, color) in enumerate([
+            (('L_Eye', 'Nose'), _L), (('R_Eye', 'Nose'), _R), (('Nose', 'Neck'), _C),
+            (('Neck', 'Root of tail'), _C), (('Neck', 'L_Shoulder'), _L), (('L_Shoulder', 'L_Elbow'), _L),
+            (('L_Elbow', 'L_F_Paw'), _L), (('Neck', 'R_Shoulder'), _R), (('R_Shoulder', 'R_Elbow'), _R),
+            (('R_Elbow', 'R_F_Paw'), _R), (('Root of tail', 'L_Hip'), _L), (('L_Hip', 'L_Knee'), _L),
+            (('L_Knee', 'L_B_Paw'), _L), (('Root of tail', 'R_Hip'), _R), (('R_Hip', 'R_Knee'), _R),
+            (('R_Knee', 'R_B_Paw'), _R)])}},
 )

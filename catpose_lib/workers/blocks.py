@@ -4,14 +4,21 @@ import dataclasses
 import os
 import time
 
-from catpose_lib.workers.claims import check_writable
-from catpose_lib.recipe.experiments import (BASELINE, block_experiments, get_experiment,
-                                            previous_block, resolve_block)
-from catpose_lib.recipe.knobs import merge_overrides
-from catpose_lib.runs.results import (FINISHED, RUNNING_ELSEWHERE, carried_on, load_block_results, seed_stats,
-                                       winner)
-from catpose_lib.runs.run import RunRequest, baseline_base, execute
+from catpose_lib.data.validate import check_dataset
 from catpose_lib.errors import CatposeError
+from catpose_lib.recipe.experiments import (
+    BASELINE,
+    BLOCKS,
+    block_experiments,
+    get_experiment,
+    previous_block,
+    resolve_block,
+)
+from catpose_lib.recipe.knobs import merge_knobs
+from catpose_lib.runs.hooks import block_progress
+from catpose_lib.runs.results import FINISHED, RUNNING_ELSEWHERE, carried_on, load_block_results, seed_stats, winner
+from catpose_lib.runs.run import RunRequest, baseline_base, execute
+from catpose_lib.workers.claims import check_writable
 
 
 def resolve_base(block, base, results_dir) -> dict:
@@ -21,7 +28,7 @@ def resolve_base(block, base, results_dir) -> dict:
 
     A base carries only its own experiment's knobs (and its own base's, down the study's
     path), never the protocol given to every run (budget, start checkpoint, model size): those
-    are passed to each run again and listed in its result as ``common_overrides``.
+    are passed to each run again and listed in its result as ``shared_knobs``.
     """
     block = resolve_block(block)
     if base == "baseline":
@@ -47,8 +54,8 @@ def _winner_recipe(block, results) -> dict:
     if top is None:
         return None
     runs = [r for r in results if r["no"] == top and r["status"] == FINISHED]
-    own = merge_overrides(runs[0]["base"]["overrides"], runs[0]["experiment_overrides"])
-    return dict(name=f"{top:02d} ({block})", no=top, block=block, overrides=own,
+    own = merge_knobs(runs[0]["base"]["knobs"], runs[0]["experiment_knobs"])
+    return dict(name=f"{top:02d} ({block})", no=top, block=block, knobs=own,
                 best_AP=float(stats.loc[top, "best_mean"]), seeds=int(stats.loc[top, "seeds"]),
                 best_sd=None if stats.loc[top, "seeds"] < 2 else float(stats.loc[top, "best_sd"]),
                 runs=[dict(seed=r["seed"], key=r["key"]) for r in runs])
@@ -60,8 +67,6 @@ def study_walk(results_dir) -> list:
     block started from (runs.results.carried_on); otherwise that recipe is kept (a change
     that lost is not carried on).  Each step: block, its results, recipe (the base of the next
     block), winner (the block's own), adopted."""
-    from catpose_lib.recipe.experiments import BLOCKS
-
     results = load_block_results(results_dir, "baseline")
     baseline = _winner_recipe("baseline", results)
     recipe = dict(baseline_base(), **({k: baseline[k] for k in ("best_AP", "seeds", "best_sd", "runs")}
@@ -101,8 +106,8 @@ def task_index(task, n_jobs: int) -> int:
     return i
 
 
-def run_block(block, data_root, results_dir, experiments=None, budget="full", seeds=(0,),
-              device="auto", base="best", scheme=None, overrides=None, num_workers=None,
+def run_block(block, data_root, results_dir, experiments=None, seeds=(0,),
+              device="auto", base="best", scheme=None, shared_knobs=None, num_workers=None,
               verbose=True, check_data=True, task=None, confirm_seeds=(), wait=None, **run_options) -> list:
     """Run a block (or a subset of its experiments) and return the results, one per run.
 
@@ -111,25 +116,23 @@ def run_block(block, data_root, results_dir, experiments=None, budget="full", se
     (a job-array task).  ``confirm_seeds``: more seeds for the winner (:func:`confirm_winner`).
     ``wait`` (default: unless ``task``): wait for the runs other workers hold, so that the
     block's table, verdict and the next block's base see every run.
-    ``run_options`` go to every :class:`RunRequest` (precision, channels_last, image_cache,
-    launcher, init, protocol).
+    ``run_options`` go to every :class:`RunRequest` (budget, min_epochs, start, starts, protocol:
+    recipe.protocols.Settings.run_options; precision, channels_last, image_cache, launcher).
     """
     jobs = block_jobs(block, experiments, seeds)
     if task is not None:
         jobs = [jobs[task_index(task, len(jobs))]]
     check_writable(results_dir)
     if check_data:
-        from catpose_lib.data.validate import check_dataset
-
         check_dataset(data_root, scheme=scheme)
     base_info = resolve_base(block, base, results_dir)
-    common = dict(overrides or {})
+    common = dict(shared_knobs or {})
     base_info = dict(base_info)
 
     def request(exp, seed, progress):
         return RunRequest(experiment=exp, data_root=str(data_root), results_dir=str(results_dir),
-                          base=base_info, seed=seed, budget=budget, device=device,
-                          scheme=scheme, common_overrides=common, num_workers=num_workers,
+                          base=base_info, seed=seed, device=device,
+                          scheme=scheme, shared_knobs=common, num_workers=num_workers,
                           verbose=verbose, progress=progress, **run_options)
 
     wait = _waits(wait, task)
@@ -168,8 +171,6 @@ def wait_for_others(block, results, requests, verbose=True) -> list:
 
 
 def _execute_jobs(block, jobs, request, verbose, label="run", wait=False) -> list:
-    from catpose_lib.runs.hooks import block_progress  # mmdet's hooks: imported when training
-
     results, requests, trained_seconds, trained = [], [], 0.0, 0
     for i, (exp, seed) in enumerate(jobs, 1):
         t0 = time.perf_counter()
@@ -215,8 +216,6 @@ def run_baseline(data_root, results_dir, **kwargs) -> list:
         seeds = [seeds[task_index(task, len(seeds))]]
     check_writable(results_dir)
     if kwargs.pop("check_data", True):
-        from catpose_lib.data.validate import check_dataset
-
         check_dataset(data_root, scheme=kwargs.get("scheme"))
     requests = [RunRequest(experiment=BASELINE, data_root=str(data_root), results_dir=str(results_dir),
                            seed=int(seed), **kwargs) for seed in seeds]

@@ -12,9 +12,16 @@ worker given another one is refused before any trial.
 import json
 from pathlib import Path
 
-from catpose_lib.recipe.experiments import Experiment, search_block
-from catpose_lib.runs.results import FINISHED, NOT_CONVERGE, PRUNED, load_block_results, result_path
+from catpose_lib.data.validate import check_dataset
 from catpose_lib.errors import CatposeError, ParameterError
+from catpose_lib.recipe.config import build_config
+from catpose_lib.recipe.experiments import Experiment, search_block
+from catpose_lib.recipe.params import check_run_parameters
+from catpose_lib.runs.hooks import pruning_trial
+from catpose_lib.runs.results import FINISHED, NOT_CONVERGE, PRUNED, load_block_results, result_path
+from catpose_lib.runs.run import RunRequest, execute
+from catpose_lib.workers.claims import check_writable
+from catpose_lib.workers.search_space import check_space, describe, space_max, suggest, trial_knobs
 
 PRUNERS = ("median", "hyperband", "none")
 
@@ -29,13 +36,10 @@ def default_storage(results_dir, study: str) -> str:
 
 def check_search_parameters(study="search", space=None, n_trials=20, pruner="median", storage=None, timeout=None,
                             max_total_epochs=None, n_startup_trials=10, budget=None, device=None, precision=None,
-                            data_root=None, overrides=None) -> dict:
+                            data_root=None, shared_knobs=None) -> dict:
     """Normalised search parameters; the first bad one raises ParameterError, before any trial."""
-    from catpose_lib.recipe.params import check_run_parameters
-    from catpose_lib.workers.search_space import check_space
-
     p = check_run_parameters(budget=budget, device=device, precision=precision, data_root=data_root or None,
-                             overrides=dict(overrides or {}))
+                             shared_knobs=dict(shared_knobs or {}))
     try:
         p["block"] = search_block(study)
     except ValueError as exc:
@@ -56,7 +60,8 @@ def check_search_parameters(study="search", space=None, n_trials=20, pruner="med
     if storage is not None and (not isinstance(storage, str) or "://" not in storage):
         raise ParameterError("storage", storage, "a database URL, e.g. sqlite:///search.db or postgresql://"
                                                  "user:password@host/db; None for RESULTS/search/<study>.db")
-    p["space"] = check_space(space, p["overrides"])
+    p["space"] = check_space(space, p["shared_knobs"])
+    p["budget"] = p["settings"].budget
     return p
 
 
@@ -137,10 +142,6 @@ def run_trial(trial, block, space, run_kwargs) -> float:
     run's best AP (a run that did not converge: its best AP before, or 0)."""
     import optuna
 
-    from catpose_lib.runs.hooks import pruning_trial
-    from catpose_lib.runs.run import RunRequest, execute
-    from catpose_lib.workers.search_space import describe, suggest, trial_knobs
-
     params = suggest(trial, space)
     exp = Experiment(trial.number, block, "Search", describe(params), trial_knobs(params), ref_no=-1)
     req = RunRequest(experiment=exp, progress=f"trial {trial.number}", **run_kwargs)
@@ -165,24 +166,22 @@ def run_trial(trial, block, space, run_kwargs) -> float:
 def longest_trial_epochs(data_root, space, fixed, budget) -> int:
     """The most epochs one trial can train (the space's longest, scaled by the budget)."""
     from catpose_lib.configs import SEARCH_CONFIG
-    from catpose_lib.recipe.config import build_config
-    from catpose_lib.workers.search_space import space_max
 
     longest = space_max(space, "epochs")
     knobs = dict(fixed, **({"epochs": int(longest)} if longest is not None else {}))
     return int(build_config(data_root, knobs, budget=budget, config=SEARCH_CONFIG).train_cfg.max_epochs)
 
 
-def run_search(data_root, results_dir, study="search", space=None, n_trials=20, pruner="median", budget="full",
+def run_search(data_root, results_dir, study="search", space=None, n_trials=20, pruner="median", budget=None,
                seed=0, sampler_seed=None, storage=None, timeout=None, max_total_epochs=None, n_startup_trials=10,
-               device="auto", scheme=None, overrides=None, verbose=True, check_data=True, **run_options) -> dict:
+               device="auto", scheme=None, shared_knobs=None, verbose=True, check_data=True, **run_options) -> dict:
     """Run (or join, or continue) a study until it holds ``n_trials`` finished or pruned trials,
     ``timeout`` seconds pass, or its trials trained ``max_total_epochs`` epochs.
 
-    ``space``: see workers.search_space (None: its DEFAULT_SPACE); ``overrides``: knobs given to
+    ``space``: see workers.search_space (None: its DEFAULT_SPACE); ``shared_knobs``: knobs given to
     every trial (not searched); ``seed``: every trial's training seed; ``sampler_seed``: TPE's
     (give each worker its own, or None); ``run_options`` go to every RunRequest (precision,
-    channels_last, image_cache, num_workers, init).  Returns the study, its storage URL, block,
+    channels_last, image_cache, num_workers, start).  Returns the study, its storage URL, block,
     space and the results of its trials.
     """
     import optuna
@@ -190,23 +189,20 @@ def run_search(data_root, results_dir, study="search", space=None, n_trials=20, 
     p = check_search_parameters(study=study, space=space, n_trials=n_trials, pruner=pruner, storage=storage,
                                 timeout=timeout, max_total_epochs=max_total_epochs, n_startup_trials=n_startup_trials,
                                 budget=budget, device=device, precision=run_options.get("precision"),
-                                overrides=overrides)
-    from catpose_lib.workers.claims import check_writable
+                                shared_knobs=shared_knobs)
 
     check_writable(results_dir)  # a read-only or full disk fails here, before the study's database
     if check_data:
-        from catpose_lib.data.validate import check_dataset
-
         check_dataset(data_root, scheme=scheme)
     from catpose_lib.configs import SEARCH_CONFIG
 
-    block, space, fixed = p["block"], p["space"], p["overrides"]
+    block, space, fixed = p["block"], p["space"], p["shared_knobs"]
     longest = longest_trial_epochs(data_root, space, fixed, p["budget"])
     if max_total_epochs is not None and longest > max_total_epochs:
         raise ParameterError("max_total_epochs", max_total_epochs, f"at least the longest trial's {longest} epochs")
     optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
     url = storage or default_storage(results_dir, study)
-    handle = open_study(study, url, dict(space=space, budget=p["budget"], seed=int(seed), overrides=fixed),
+    handle = open_study(study, url, dict(space=space, budget=p["budget"], seed=int(seed), shared_knobs=fixed),
                         make_pruner(pruner, longest), sampler_seed=sampler_seed, n_startup_trials=n_startup_trials)
     done_states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     callbacks, remaining = [], None
@@ -217,7 +213,7 @@ def run_search(data_root, results_dir, study="search", space=None, n_trials=20, 
     if epoch_budget:
         callbacks.append(epoch_budget)
     run_kwargs = dict(data_root=str(data_root), results_dir=str(results_dir), seed=int(seed), budget=p["budget"],
-                      device=device, scheme=scheme, common_overrides=fixed, verbose=verbose,
+                      device=device, scheme=scheme, shared_knobs=fixed, verbose=verbose,
                       config=str(SEARCH_CONFIG), **run_options)
     if (remaining is None or remaining > 0) and not (epoch_budget and epoch_budget.exhausted(handle)):
         handle.optimize(lambda trial: run_trial(trial, block, space, run_kwargs), n_trials=remaining,

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from catpose_lib.errors import ParameterError
+from catpose_lib.recipe.knobs import check_knobs
 
 KINDS = ("log", "float", "int", "cat")
 SPEC_HELP = ('a dict of knob -> ["log", low, high], ["float", low, high(, step)], ["int", low, high(, step)] '
@@ -93,8 +94,6 @@ def _spec_error(knob, spec):
 def check_space(space, fixed=None) -> dict:
     """The space (see :func:`load_space`), checked: one ParameterError naming the first bad knob
     or spec, or a knob both searched and fixed in ``fixed`` (the knobs given to every trial)."""
-    from catpose_lib.recipe.knobs import check_knobs
-
     space = load_space(space)
     try:
         check_knobs(space)
@@ -107,7 +106,7 @@ def check_space(space, fixed=None) -> dict:
     derived = ["heatmap_size"] if "input_size" in space and "heatmap_size" not in space else []
     both = sorted(set(fixed or {}) & (set(space) | set(derived)))
     if both:
-        raise ParameterError("space", space, f"knob(s) {both} both searched and fixed by the overrides given to every "
+        raise ParameterError("space", space, f"knob(s) {both} both searched and fixed by the knobs given to every "
                                              f"trial{' (heatmap_size follows input_size)' if derived else ''}; "
                                              f"drop them from one of the two")
     return {k: [v[0], list(v[1])] if v[0] == "cat" else list(v) for k, v in space.items()}

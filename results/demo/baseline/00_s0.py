@@ -1,4 +1,11 @@
-# resolved config of this run (run key in the result JSON beside it)
+# run 00 (baseline), seed 0: ResNet-50, 128x128, Adam 1e-5, bs 32, 20 ep; key fd0960b80002 (format 2; before: 195b30bb7dc8)
+# knobs, in layers (a later layer wins; recipe/knobs.py says what each does):
+#   base   baseline: {}
+#   run    00: {}
+#   shared (every run): {'resnet_depth': 18, 'input_size': 64, 'heatmap_size': 16, 'sigma': 2, 'unbiased': True}
+# settings: budget 0.05, epoch floor 1, seed 0
+# start (load_from at run time): resnet18_64px_synth_easy_seed1.pth sha256 4f144122bc01430cf47d5f296b802b5054e24688cde2e9da4c216958d838c556
+# data (data_root at run time): fingerprint 15a842c7ed570fe5
 auto_scale_lr = dict(base_batch_size=32, enable=False)
 backend_args = dict(backend='local')
 catpose = dict(budget='0.05', scheme='cats17', seed=0)
@@ -19,15 +26,14 @@ custom_hooks = [
     dict(_scope_='mmpose', type='SyncBuffersHook'),
     dict(type='ChannelsLastHook'),
     dict(type='DivergenceGuardHook'),
-    dict(label='baseline 00_s0', type='StudyHistoryHook', verbose=True),
+    dict(type='StudyHistoryHook'),
     dict(type='CatchUpValidationHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False, imports=[
-        'catpose_lib.engine.registered',
+        'catpose_lib.runs.registered',
     ])
 data_mode = 'topdown'
-data_root = 'data/coco/'
 dataset_type = 'CocoDataset'
 default_hooks = dict(
     badcase=dict(
@@ -55,10 +61,6 @@ env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
-experiment_name = '00_s0-195b30bb7dc8-1796010792091593517'
-launcher = 'none'
-load_from = '/root/.cache/catpose/demo_start/resnet18_64px_synth_easy_seed1.pth'
-log_level = 'WARNING'
 log_processor = dict(
     _scope_='mmpose',
     by_epoch=True,
@@ -128,7 +130,6 @@ param_scheduler = [
         type='MultiStepLR'),
 ]
 randomness = dict(deterministic=False, seed=0)
-resume = False
 test_cfg = dict()
 test_dataloader = dict(
     batch_size=32,
@@ -138,9 +139,8 @@ test_dataloader = dict(
         bbox_file=None,
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root=
-        '/root/.cache/catpose/data/synth_cats-200-48-48-160px-seed0-easy/',
-        metainfo=dict(from_file='/work/main/catpose_lib/schemes/cats17.py'),
+        data_root='',
+        metainfo=dict(from_file='catpose_lib/schemes/cats17.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -159,10 +159,7 @@ test_dataloader = dict(
         _scope_='mmpose', round_up=False, shuffle=False,
         type='DefaultSampler'))
 test_evaluator = dict(
-    _scope_='mmpose',
-    ann_file=
-    '/root/.cache/catpose/data/synth_cats-200-48-48-160px-seed0-easy/annotations/val.json',
-    type='CocoMetric')
+    _scope_='mmpose', ann_file='annotations/val.json', type='CocoMetric')
 train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
 train_dataloader = dict(
     batch_size=32,
@@ -171,9 +168,8 @@ train_dataloader = dict(
         ann_file='annotations/train.json',
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root=
-        '/root/.cache/catpose/data/synth_cats-200-48-48-160px-seed0-easy/',
-        metainfo=dict(from_file='/work/main/catpose_lib/schemes/cats17.py'),
+        data_root='',
+        metainfo=dict(from_file='catpose_lib/schemes/cats17.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -255,9 +251,8 @@ val_dataloader = dict(
         bbox_file=None,
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root=
-        '/root/.cache/catpose/data/synth_cats-200-48-48-160px-seed0-easy/',
-        metainfo=dict(from_file='/work/main/catpose_lib/schemes/cats17.py'),
+        data_root='',
+        metainfo=dict(from_file='catpose_lib/schemes/cats17.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -276,10 +271,7 @@ val_dataloader = dict(
         _scope_='mmpose', round_up=False, shuffle=False,
         type='DefaultSampler'))
 val_evaluator = dict(
-    _scope_='mmpose',
-    ann_file=
-    '/root/.cache/catpose/data/synth_cats-200-48-48-160px-seed0-easy/annotations/val.json',
-    type='CocoMetric')
+    _scope_='mmpose', ann_file='annotations/val.json', type='CocoMetric')
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -294,9 +286,7 @@ vis_backends = [
 ]
 visualizer = dict(
     _scope_='mmpose',
-    name='visualizer-00_s0-195b30bb7dc8-1796010792091593517',
     type='PoseLocalVisualizer',
     vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/main/results/demo/baseline/runs/00_s0-195b30bb7dc8'

@@ -1,4 +1,11 @@
-# resolved config of this run (run key in the result JSON beside it)
+# run 10 (lr_batch), seed 0: lr 1e-4, bs 32; key 9dc8615df28a (format 2; before: 2232ac3fea58)
+# knobs, in layers (a later layer wins; recipe/knobs.py says what each does):
+#   base   baseline: {}
+#   run    10: {'epochs': 150, 'lr': 0.0001, 'batch_size': 32}
+#   shared (every run): {'resnet_depth': 18, 'input_size': 64, 'heatmap_size': 16, 'sigma': 2, 'unbiased': True}
+# settings: budget 0.05, epoch floor 1, seed 0
+# start (load_from at run time): resnet18_64px_synth_easy_seed1.pth sha256 4f144122bc01430cf47d5f296b802b5054e24688cde2e9da4c216958d838c556
+# data (data_root at run time): fingerprint 15a842c7ed570fe5
 auto_scale_lr = dict(base_batch_size=32, enable=False)
 backend_args = dict(backend='local')
 catpose = dict(budget='0.05', scheme='cats17', seed=0)
@@ -19,18 +26,14 @@ custom_hooks = [
     dict(_scope_='mmpose', type='SyncBuffersHook'),
     dict(type='ChannelsLastHook'),
     dict(type='DivergenceGuardHook'),
-    dict(
-        label='lr_batch 10_s0, run 2/12',
-        type='StudyHistoryHook',
-        verbose=True),
+    dict(type='StudyHistoryHook'),
     dict(type='CatchUpValidationHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False, imports=[
-        'catpose_lib.engine.registered',
+        'catpose_lib.runs.registered',
     ])
 data_mode = 'topdown'
-data_root = 'data/coco/'
 dataset_type = 'CocoDataset'
 default_hooks = dict(
     badcase=dict(
@@ -58,10 +61,6 @@ env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
-experiment_name = '10_s0-2232ac3fea58-1796010861424817600'
-launcher = 'none'
-load_from = '/root/.cache/catpose/demo_start/resnet18_64px_synth_easy_seed1.pth'
-log_level = 'WARNING'
 log_processor = dict(
     _scope_='mmpose',
     by_epoch=True,
@@ -132,7 +131,6 @@ param_scheduler = [
         type='MultiStepLR'),
 ]
 randomness = dict(deterministic=False, seed=0)
-resume = False
 test_cfg = dict()
 test_dataloader = dict(
     batch_size=32,
@@ -142,9 +140,8 @@ test_dataloader = dict(
         bbox_file=None,
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root=
-        '/root/.cache/catpose/data/synth_cats-200-48-48-160px-seed0-easy/',
-        metainfo=dict(from_file='/work/main/catpose_lib/schemes/cats17.py'),
+        data_root='',
+        metainfo=dict(from_file='catpose_lib/schemes/cats17.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -163,10 +160,7 @@ test_dataloader = dict(
         _scope_='mmpose', round_up=False, shuffle=False,
         type='DefaultSampler'))
 test_evaluator = dict(
-    _scope_='mmpose',
-    ann_file=
-    '/root/.cache/catpose/data/synth_cats-200-48-48-160px-seed0-easy/annotations/val.json',
-    type='CocoMetric')
+    _scope_='mmpose', ann_file='annotations/val.json', type='CocoMetric')
 train_cfg = dict(by_epoch=True, max_epochs=8, val_interval=1)
 train_dataloader = dict(
     batch_size=32,
@@ -175,9 +169,8 @@ train_dataloader = dict(
         ann_file='annotations/train.json',
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root=
-        '/root/.cache/catpose/data/synth_cats-200-48-48-160px-seed0-easy/',
-        metainfo=dict(from_file='/work/main/catpose_lib/schemes/cats17.py'),
+        data_root='',
+        metainfo=dict(from_file='catpose_lib/schemes/cats17.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -259,9 +252,8 @@ val_dataloader = dict(
         bbox_file=None,
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root=
-        '/root/.cache/catpose/data/synth_cats-200-48-48-160px-seed0-easy/',
-        metainfo=dict(from_file='/work/main/catpose_lib/schemes/cats17.py'),
+        data_root='',
+        metainfo=dict(from_file='catpose_lib/schemes/cats17.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -280,10 +272,7 @@ val_dataloader = dict(
         _scope_='mmpose', round_up=False, shuffle=False,
         type='DefaultSampler'))
 val_evaluator = dict(
-    _scope_='mmpose',
-    ann_file=
-    '/root/.cache/catpose/data/synth_cats-200-48-48-160px-seed0-easy/annotations/val.json',
-    type='CocoMetric')
+    _scope_='mmpose', ann_file='annotations/val.json', type='CocoMetric')
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -298,9 +287,7 @@ vis_backends = [
 ]
 visualizer = dict(
     _scope_='mmpose',
-    name='visualizer-10_s0-2232ac3fea58-1796010861424817600',
     type='PoseLocalVisualizer',
     vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/main/results/demo/lr_batch/runs/10_s0-2232ac3fea58'

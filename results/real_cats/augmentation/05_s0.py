@@ -1,4 +1,11 @@
-# resolved config of this run (run key in the result JSON beside it)
+# run 05 (augmentation), seed 0: 4 + photometric distortion; key 536273ede949 (format 2; before: 32530b3e49a2)
+# knobs, in layers (a later layer wins; recipe/knobs.py says what each does):
+#   base   baseline: {}
+#   run    05: {'halfbody_prob': 0.3, 'shift_factor': 0.15, 'shift_prob': 0.3, 'albumentations': True, 'photometric': True}
+#   shared (every run): {}
+# settings: budget 0.03, epoch floor 3, protocol cpu, seed 0
+# start (load_from at run time): pretrain_resnet50_s0.pth sha256 268bceda4c4e6a4a28fd1e87562a8086af71aea0b5e223a9446e735437c5c3f4
+# data (data_root at run time): fingerprint ada17f89635ce9db
 auto_scale_lr = dict(base_batch_size=32, enable=False)
 backend_args = dict(backend='local')
 catpose = dict(budget='0.03', protocol='cpu', scheme='animalpose20', seed=0)
@@ -17,18 +24,14 @@ custom_hooks = [
     dict(_scope_='mmpose', type='SyncBuffersHook'),
     dict(type='ChannelsLastHook'),
     dict(type='DivergenceGuardHook'),
-    dict(
-        label='augmentation 05_s0, run 5/5',
-        type='StudyHistoryHook',
-        verbose=True),
+    dict(type='StudyHistoryHook'),
     dict(type='CatchUpValidationHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False, imports=[
-        'catpose_lib.engine.registered',
+        'catpose_lib.runs.registered',
     ])
 data_mode = 'topdown'
-data_root = 'data/coco/'
 dataset_type = 'CocoDataset'
 default_hooks = dict(
     badcase=dict(
@@ -56,10 +59,6 @@ env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
-experiment_name = '05_s0-32530b3e49a2-1796032337839466135'
-launcher = 'none'
-load_from = '/root/.cache/catpose/pretrained/pretrain_resnet50_s0.pth'
-log_level = 'WARNING'
 log_processor = dict(
     _scope_='mmpose',
     by_epoch=True,
@@ -127,7 +126,6 @@ param_scheduler = [
         type='MultiStepLR'),
 ]
 randomness = dict(deterministic=False, seed=0)
-resume = False
 test_cfg = dict()
 test_dataloader = dict(
     batch_size=32,
@@ -137,11 +135,8 @@ test_dataloader = dict(
         bbox_file=None,
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root='/root/.cache/catpose/data/animalpose_cats/',
-        metainfo=dict(
-            from_file=
-            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
-        ),
+        data_root='',
+        metainfo=dict(from_file='configs/_base_/datasets/animalpose.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -160,9 +155,7 @@ test_dataloader = dict(
         _scope_='mmpose', round_up=False, shuffle=False,
         type='DefaultSampler'))
 test_evaluator = dict(
-    _scope_='mmpose',
-    ann_file='/root/.cache/catpose/data/animalpose_cats/annotations/val.json',
-    type='CocoMetric')
+    _scope_='mmpose', ann_file='annotations/val.json', type='CocoMetric')
 train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=1)
 train_dataloader = dict(
     batch_size=32,
@@ -171,11 +164,8 @@ train_dataloader = dict(
         ann_file='annotations/train.json',
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root='/root/.cache/catpose/data/animalpose_cats/',
-        metainfo=dict(
-            from_file=
-            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
-        ),
+        data_root='',
+        metainfo=dict(from_file='configs/_base_/datasets/animalpose.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -273,11 +263,8 @@ val_dataloader = dict(
         bbox_file=None,
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root='/root/.cache/catpose/data/animalpose_cats/',
-        metainfo=dict(
-            from_file=
-            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
-        ),
+        data_root='',
+        metainfo=dict(from_file='configs/_base_/datasets/animalpose.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -296,9 +283,7 @@ val_dataloader = dict(
         _scope_='mmpose', round_up=False, shuffle=False,
         type='DefaultSampler'))
 val_evaluator = dict(
-    _scope_='mmpose',
-    ann_file='/root/.cache/catpose/data/animalpose_cats/annotations/val.json',
-    type='CocoMetric')
+    _scope_='mmpose', ann_file='annotations/val.json', type='CocoMetric')
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -313,9 +298,7 @@ vis_backends = [
 ]
 visualizer = dict(
     _scope_='mmpose',
-    name='visualizer-05_s0-32530b3e49a2-1796032337839466135',
     type='PoseLocalVisualizer',
     vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/root/.cache/catpose/study/results/augmentation/runs/05_s0-32530b3e49a2'

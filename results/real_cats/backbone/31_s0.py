@@ -1,4 +1,11 @@
-# resolved config of this run (run key in the result JSON beside it)
+# run 31 (backbone), seed 0: HRNet-W32, bs 36; key bc62ddc9c80d (format 2; before: cd82ba1832a1)
+# knobs, in layers (a later layer wins; recipe/knobs.py says what each does):
+#   base   22 (resolution): {'epochs': 200, 'lr': 0.0005, 'batch_size': 32, 'input_size': 192, 'heatmap_size': 48}
+#   run    31: {'backbone': 'hrnet_w32', 'batch_size': 36}
+#   shared (every run): {}
+# settings: budget 0.03, epoch floor 3, protocol cpu, seed 0
+# start (load_from at run time): pretrain_hrnet_w32_s0.pth sha256 1680b8fa975cf8cba92ddc7085d10363b7b86f3f59f3ea31d1264f813ccb8269
+# data (data_root at run time): fingerprint ada17f89635ce9db
 auto_scale_lr = dict(base_batch_size=32, enable=False)
 backend_args = dict(backend='local')
 catpose = dict(budget='0.03', protocol='cpu', scheme='animalpose20', seed=0)
@@ -17,17 +24,14 @@ custom_hooks = [
     dict(_scope_='mmpose', type='SyncBuffersHook'),
     dict(type='ChannelsLastHook'),
     dict(type='DivergenceGuardHook'),
-    dict(
-        label='backbone 31_s0, run 5/5', type='StudyHistoryHook',
-        verbose=True),
+    dict(type='StudyHistoryHook'),
     dict(type='CatchUpValidationHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False, imports=[
-        'catpose_lib.engine.registered',
+        'catpose_lib.runs.registered',
     ])
 data_mode = 'topdown'
-data_root = 'data/coco/'
 dataset_type = 'CocoDataset'
 default_hooks = dict(
     badcase=dict(
@@ -55,10 +59,6 @@ env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
-experiment_name = '31_s0-cd82ba1832a1-1796068790842990372'
-launcher = 'none'
-load_from = '/root/.cache/catpose/pretrained/pretrain_hrnet_w32_s0.pth'
-log_level = 'WARNING'
 log_processor = dict(
     _scope_='mmpose',
     by_epoch=True,
@@ -171,7 +171,6 @@ param_scheduler = [
         type='MultiStepLR'),
 ]
 randomness = dict(deterministic=False, seed=0)
-resume = False
 test_cfg = dict()
 test_dataloader = dict(
     batch_size=32,
@@ -181,11 +180,8 @@ test_dataloader = dict(
         bbox_file=None,
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root='/root/.cache/catpose/data/animalpose_cats/',
-        metainfo=dict(
-            from_file=
-            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
-        ),
+        data_root='',
+        metainfo=dict(from_file='configs/_base_/datasets/animalpose.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -204,9 +200,7 @@ test_dataloader = dict(
         _scope_='mmpose', round_up=False, shuffle=False,
         type='DefaultSampler'))
 test_evaluator = dict(
-    _scope_='mmpose',
-    ann_file='/root/.cache/catpose/data/animalpose_cats/annotations/val.json',
-    type='CocoMetric')
+    _scope_='mmpose', ann_file='annotations/val.json', type='CocoMetric')
 train_cfg = dict(by_epoch=True, max_epochs=6, val_interval=1)
 train_dataloader = dict(
     batch_size=36,
@@ -215,11 +209,8 @@ train_dataloader = dict(
         ann_file='annotations/train.json',
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root='/root/.cache/catpose/data/animalpose_cats/',
-        metainfo=dict(
-            from_file=
-            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
-        ),
+        data_root='',
+        metainfo=dict(from_file='configs/_base_/datasets/animalpose.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -299,11 +290,8 @@ val_dataloader = dict(
         bbox_file=None,
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root='/root/.cache/catpose/data/animalpose_cats/',
-        metainfo=dict(
-            from_file=
-            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
-        ),
+        data_root='',
+        metainfo=dict(from_file='configs/_base_/datasets/animalpose.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -322,9 +310,7 @@ val_dataloader = dict(
         _scope_='mmpose', round_up=False, shuffle=False,
         type='DefaultSampler'))
 val_evaluator = dict(
-    _scope_='mmpose',
-    ann_file='/root/.cache/catpose/data/animalpose_cats/annotations/val.json',
-    type='CocoMetric')
+    _scope_='mmpose', ann_file='annotations/val.json', type='CocoMetric')
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -339,9 +325,7 @@ vis_backends = [
 ]
 visualizer = dict(
     _scope_='mmpose',
-    name='visualizer-31_s0-cd82ba1832a1-1796068790842990372',
     type='PoseLocalVisualizer',
     vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/root/.cache/catpose/study/results/backbone/runs/31_s0-cd82ba1832a1'

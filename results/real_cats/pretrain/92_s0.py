@@ -1,4 +1,11 @@
-# resolved config of this run (run key in the result JSON beside it)
+# run 92 (pretrain), seed 0: HRNet-W32 on dogs, sheep, horses, cows; key 77ceebe47adf (format 2; before: 286771c903c1)
+# knobs, in layers (a later layer wins; recipe/knobs.py says what each does):
+#   base   pretrain_animals.py: {}
+#   run    92: {'backbone': 'hrnet_w32'}
+#   shared (every run): {}
+# settings: budget 0.3, epoch floor 1, seed 0
+# start (load_from at run time): none
+# data (data_root at run time): fingerprint c9b5d912b013e2cf
 auto_scale_lr = dict(base_batch_size=64, enable=False)
 backend_args = dict(backend='local')
 catpose = dict(budget='0.3', scheme='animalpose20', seed=0)
@@ -17,15 +24,14 @@ custom_hooks = [
     dict(_scope_='mmpose', type='SyncBuffersHook'),
     dict(type='ChannelsLastHook'),
     dict(type='DivergenceGuardHook'),
-    dict(label='pretrain 91_s0', type='StudyHistoryHook', verbose=True),
+    dict(type='StudyHistoryHook'),
     dict(type='CatchUpValidationHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False, imports=[
-        'catpose_lib.engine.registered',
+        'catpose_lib.runs.registered',
     ])
 data_mode = 'topdown'
-data_root = 'data/coco/'
 dataset_type = 'CocoDataset'
 default_hooks = dict(
     badcase=dict(
@@ -53,10 +59,6 @@ env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
-experiment_name = '91_s0-e6cfbd9ad98a-1796015578556730264'
-launcher = 'none'
-load_from = None
-log_level = 'WARNING'
 log_processor = dict(
     _scope_='mmpose',
     by_epoch=True,
@@ -65,7 +67,59 @@ log_processor = dict(
     window_size=50)
 model = dict(
     _scope_='mmpose',
-    backbone=dict(depth=50, init_cfg=None, type='ResNet'),
+    backbone=dict(
+        extra=dict(
+            stage1=dict(
+                block='BOTTLENECK',
+                num_blocks=(4, ),
+                num_branches=1,
+                num_channels=(64, ),
+                num_modules=1),
+            stage2=dict(
+                block='BASIC',
+                num_blocks=(
+                    4,
+                    4,
+                ),
+                num_branches=2,
+                num_channels=(
+                    32,
+                    64,
+                ),
+                num_modules=1),
+            stage3=dict(
+                block='BASIC',
+                num_blocks=(
+                    4,
+                    4,
+                    4,
+                ),
+                num_branches=3,
+                num_channels=(
+                    32,
+                    64,
+                    128,
+                ),
+                num_modules=4),
+            stage4=dict(
+                block='BASIC',
+                num_blocks=(
+                    4,
+                    4,
+                    4,
+                    4,
+                ),
+                num_branches=4,
+                num_channels=(
+                    32,
+                    64,
+                    128,
+                    256,
+                ),
+                num_modules=3)),
+        in_channels=3,
+        init_cfg=None,
+        type='HRNet'),
     data_preprocessor=dict(
         bgr_to_rgb=True,
         mean=[
@@ -91,17 +145,9 @@ model = dict(
             ),
             sigma=1,
             type='MSRAHeatmap'),
-        deconv_kernel_sizes=(
-            4,
-            4,
-            4,
-        ),
-        deconv_out_channels=(
-            256,
-            256,
-            256,
-        ),
-        in_channels=2048,
+        deconv_kernel_sizes=None,
+        deconv_out_channels=None,
+        in_channels=32,
         loss=dict(type='KeypointMSELoss', use_target_weight=True),
         out_channels=20,
         type='HeatmapHead'),
@@ -123,7 +169,6 @@ param_scheduler = [
         type='CosineAnnealingLR'),
 ]
 randomness = dict(deterministic=False, seed=0)
-resume = True
 test_cfg = dict()
 test_dataloader = dict(
     batch_size=32,
@@ -133,11 +178,8 @@ test_dataloader = dict(
         bbox_file=None,
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root='/root/.cache/catpose/data/animalpose_others-animal/',
-        metainfo=dict(
-            from_file=
-            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
-        ),
+        data_root='',
+        metainfo=dict(from_file='configs/_base_/datasets/animalpose.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -156,10 +198,7 @@ test_dataloader = dict(
         _scope_='mmpose', round_up=False, shuffle=False,
         type='DefaultSampler'))
 test_evaluator = dict(
-    _scope_='mmpose',
-    ann_file=
-    '/root/.cache/catpose/data/animalpose_others-animal/annotations/val.json',
-    type='CocoMetric')
+    _scope_='mmpose', ann_file='annotations/val.json', type='CocoMetric')
 train_cfg = dict(by_epoch=True, max_epochs=30, val_interval=10)
 train_dataloader = dict(
     batch_size=64,
@@ -168,11 +207,8 @@ train_dataloader = dict(
         ann_file='annotations/train.json',
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root='/root/.cache/catpose/data/animalpose_others-animal/',
-        metainfo=dict(
-            from_file=
-            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
-        ),
+        data_root='',
+        metainfo=dict(from_file='configs/_base_/datasets/animalpose.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -257,11 +293,8 @@ val_dataloader = dict(
         bbox_file=None,
         data_mode='topdown',
         data_prefix=dict(img='images/'),
-        data_root='/root/.cache/catpose/data/animalpose_others-animal/',
-        metainfo=dict(
-            from_file=
-            '/work/main/.venv/lib/python3.11/site-packages/mmpose/.mim/configs/_base_/datasets/animalpose.py'
-        ),
+        data_root='',
+        metainfo=dict(from_file='configs/_base_/datasets/animalpose.py'),
         pipeline=[
             dict(budget_mb=2048, type='CachedLoadImage'),
             dict(type='GetBBoxCenterScale'),
@@ -280,10 +313,7 @@ val_dataloader = dict(
         _scope_='mmpose', round_up=False, shuffle=False,
         type='DefaultSampler'))
 val_evaluator = dict(
-    _scope_='mmpose',
-    ann_file=
-    '/root/.cache/catpose/data/animalpose_others-animal/annotations/val.json',
-    type='CocoMetric')
+    _scope_='mmpose', ann_file='annotations/val.json', type='CocoMetric')
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -298,9 +328,7 @@ vis_backends = [
 ]
 visualizer = dict(
     _scope_='mmpose',
-    name='visualizer-91_s0-e6cfbd9ad98a-1796015578556730264',
     type='PoseLocalVisualizer',
     vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/root/.cache/catpose/cpu_protocol/results/pretrain/runs/91_s0-e6cfbd9ad98a'
