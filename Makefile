@@ -37,3 +37,15 @@ REPORT_NOTEBOOKS ?= results/real_cats/notebooks
 .PHONY: report
 report: setup     ## results/report/catpose_report.html from the executed real-cat notebooks
 	$(PY) -m catpose_lib report $(REPORT_NOTEBOOKS) --out results/report
+
+# The whole real-cat study, resumable (run it again after an interruption): the data imported,
+# the starts it lacks pretrained, notebooks 00-07; it prints its expected time on this machine first.
+PROTOCOL ?= cpu
+DATA ?= ../shared/datasets/animalpose_cats
+OTHERS ?= ../shared/datasets/animalpose_others
+TEST ?= ../shared/datasets/animalpose_cats_test
+LANES ?= 2
+.PHONY: study
+study: setup      ## the whole study (PROTOCOL=cpu|full DATA=cats OTHERS=other animals TEST=blind set LANES=2)
+	$(PY) -m catpose_lib study --protocol $(PROTOCOL) --data $(DATA) --others $(OTHERS) \
+	  $(if $(wildcard $(TEST)),--test $(TEST)) --lanes $(LANES)

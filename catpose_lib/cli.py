@@ -25,6 +25,7 @@ COMMANDS = {
     "report": "report",
     "protocol": "protocol",
     "migrate": "migrate",
+    "study": "study",
 }
 
 

@@ -26,6 +26,18 @@ def _targets(node, modules) -> list:
     return out
 
 
+def _says_lazy(lines, node) -> bool:
+    """'lazy' in a comment on the statement or above its group of imports."""
+    if "lazy" in "".join(lines[node.lineno - 1:node.end_lineno]):
+        return True
+    i = node.lineno - 2
+    while i >= 0 and lines[i].strip().startswith(("from ", "import ", ")", "#")) or (i >= 0 and not lines[i].strip()):
+        if lines[i].strip().startswith("#") and "lazy" in lines[i]:
+            return True
+        i -= 1
+    return False
+
+
 def import_graph():
     """{module: {imported package modules}} and the function-level imports [(module, line, text)]."""
     modules = _modules()
@@ -39,8 +51,7 @@ def import_graph():
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 targets = _targets(node, modules)
                 graph[name].update(t for t in targets if t != name)
-                said = "".join(lines[node.lineno - 2:node.end_lineno])  # the line above and the statement
-                if targets and id(node) not in top and "lazy" not in said:
+                if targets and id(node) not in top and not _says_lazy(lines, node):
                     lazy.append((name, node.lineno, lines[node.lineno - 1].strip()))
     return graph, lazy
 

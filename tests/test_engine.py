@@ -107,7 +107,7 @@ def test_overrides_resolve_to_mmpose_config(tiny_cats):
 
 
 def test_every_study_config_builds_a_model(tiny_cats):
-    """Each of the 34 configs builds through MMPose's registries and runs a forward pass."""
+    """Each of the 36 configs builds through MMPose's registries and runs a forward pass."""
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
 
@@ -128,14 +128,14 @@ def test_every_study_config_builds_a_model(tiny_cats):
             out = model(torch.zeros(1, 3, h, w), None, mode="tensor")
         assert tuple(out.shape[-2:]) == tuple(cfg.model.head.decoder.heatmap_size)[::-1]
         assert out.shape[1] == 17
-    assert len(seen) == 4  # resnet x {128, 192, 256} + hrnet at 256
+    assert len(seen) == 5  # resnet x {128, 192, 256}, hrnet and efficientnet-lite (knobs only, no base)
 
 
 # ---------------------------------------------------------------- runs
 def _run(tiny_cats, results, **kw):
     from catpose_lib.workers.blocks import run_block
 
-    kw.setdefault("knobs", QUICK)
+    kw.setdefault("shared_knobs", QUICK)
     kw.setdefault("budget", "smoke")
     kw.setdefault("base", "baseline")
     kw.setdefault("num_workers", 0)
@@ -150,14 +150,25 @@ def test_resolved_config_beside_the_result_and_config_command(tiny_cats, tmp_pat
 
     (r,) = _run(tiny_cats, tmp_path, experiments=[15])
     path = tmp_path / "lr_batch" / "15_s0.py"
+    text = path.read_text()
     cfg = Config.fromfile(str(path))
     assert cfg.optim_wrapper.optimizer.lr == 5e-4 and cfg.train_dataloader.batch_size == 32
-    assert cfg.train_cfg.max_epochs == 2 and cfg.model.backbone.depth == 18 and cfg.work_dir == r["work_dir"]
-    proc = subprocess.run([sys.executable, "-m", "catpose_lib", "config", "15", "--data", str(tiny_cats),
-                           "--budget", "smoke", "--set", "resnet_depth=18", "input_size=64", "heatmap_size=16"],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert cfg.train_cfg.max_epochs == 2 and cfg.model.backbone.depth == 18
+    # portable: no runtime keys, no absolute paths; headed by the knob layers
+    assert "work_dir" not in cfg and "load_from" not in cfg and str(tiny_cats) not in text and "/root/" not in text
+    assert f"key {r['key']}" in text.splitlines()[0]
+    assert "#   run    15: {'epochs': 150, 'lr': 0.0005, 'batch_size': 32}" in text
+    assert "#   shared (every run): {'resnet_depth': 18, 'input_size': 64, 'heatmap_size': 16}" in text
+    cmd = [sys.executable, "-m", "catpose_lib", "config", "15", "--data", str(tiny_cats),
+           "--budget", "smoke", "--workers", "0", "--set", "resnet_depth=18", "input_size=64", "heatmap_size=16"]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert f"# run key {r['key']} " in proc.stdout and "lr=0.0005" in proc.stdout.replace(" ", "")
+    assert proc.stdout == text  # the same file the run left
+    diff = subprocess.run(cmd + ["--diff"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert diff.returncode == 0, diff.stderr[-2000:]
+    changed = [line for line in diff.stdout.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert any("lr=0.0005" in line.replace(" ", "") for line in changed if line.startswith("+"))
+    assert len(changed) < 30  # the run's few knobs, not the whole config
     assert not list(tmp_path.glob("lr_batch/runs/*/epoch_*.pth"))  # config trained nothing new
     assert len(list((tmp_path / "lr_batch" / "runs").iterdir())) == 1
 

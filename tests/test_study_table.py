@@ -37,8 +37,8 @@ def test_compute_table_sums_each_blocks_epochs_and_hours(tmp_path):
         h.update(train_seconds=100.0, val_seconds=20.0)
     run.update(resumed=True, wall_seconds=5.0)
     (results / "lr_batch" / "13_s0.json").write_text(json.dumps(run))
-    out = subprocess.run([sys.executable, "-m", "catpose_lib", "table", "study", "--results", str(results),
-                          "--compute", "--markdown"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-m", "catpose_lib", "table", "compute", "--results", str(results),
+                          "--markdown"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     rows = {r[0].strip(): [float(x) for x in r[1:]] for r in
             (line.split("|")[1:-1] for line in out.stdout.splitlines()[2:])}

@@ -118,7 +118,7 @@ def test_slurm_array_task_runs_its_job_only(tiny_cats, tmp_path):
     out = subprocess.run(["bash", str(REPO / "scripts" / "slurm" / "array.sh"), *args], cwd=tmp_path,
                          env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert sorted(p.name for p in (tmp_path / "baseline").glob("*.json")) == ["00_s1.json"]
+    assert sorted(p.name for p in (tmp_path / "baseline").glob("*.json")) == ["00_s1.json", "00_s1.val.json"]
     r = json.loads((tmp_path / "baseline" / "00_s1.json").read_text())
     assert r["status"] == "finished" and r["seed"] == 1 and [h["epoch"] for h in r["history"]] == [1, 2]
     bad = subprocess.run(["bash", str(REPO / "scripts" / "slurm" / "array.sh"), *args], cwd=tmp_path,

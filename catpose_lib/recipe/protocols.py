@@ -138,7 +138,7 @@ RELATIVE_COST = {("resnet50", 128): 1.0, ("resnet50", 256): 17.6 / 5.5,
                  ("efficientnet_lite0", 128): 0.49, ("efficientnet_lite0", 256): 17.6 / 8.6}
 
 
-def _epoch_cost(backbone, size):
+def epoch_cost(backbone, size):
     if (backbone, size) in RELATIVE_COST:
         return RELATIVE_COST[(backbone, size)]
     small, large = RELATIVE_COST[(backbone, 128)], RELATIVE_COST[(backbone, 256)]
@@ -169,7 +169,7 @@ def study_cost(protocol, seconds_per_epoch: float, inherit=None):
         return min(full, max(protocol.min_epochs, max(1, round(full * float(budget)))))
 
     def cost(knobs):
-        return epochs_of(knobs) * _epoch_cost(knobs.get("backbone", "resnet50"), int(knobs.get("input_size", 128)))
+        return epochs_of(knobs) * epoch_cost(knobs.get("backbone", "resnet50"), int(knobs.get("input_size", 128)))
 
     n_seeds, extra = len(protocol.seeds), len(protocol.all_seeds) - len(protocol.seeds)
     rows = [dict(block="baseline", runs=len(protocol.all_seeds), epochs=epochs_of({}) * len(protocol.all_seeds),
