@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
+from catpose_lib.data.layout import blind_test_file
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS
 from catpose_lib.runs.results import FINISHED
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
@@ -142,7 +143,7 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
                              data_root=data_root or None, overrides=dict(overrides or {}), protocol=protocol,
                              init=init)
     budget, seeds, overrides = p["budget"], p["seeds"], p["overrides"]
-    blind = _blind_test_file(test_root) if test_root else None  # checked before any work
+    blind = blind_test_file(test_root) if test_root else None  # checked before any work
     proto = p.get("protocol")
     if proto:  # the baseline has the protocol's seeds and its confirm seeds, as in block 01
         seeds = list(proto.all_seeds)
@@ -239,16 +240,6 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
                 per_keypoint=per_kpt, complexity=complexity, failures=oks, result_keypoints=result_keypoints,
                 result_keypoints_test=result_keypoints_test,
                 figures=figures, summary=summary, record=record)
-
-
-def _blind_test_file(test_root) -> Path:
-    from catpose_lib.errors import ParameterError
-
-    ann = Path(str(test_root)).expanduser() / "annotations" / "test_info.json"
-    if not ann.is_file() or not (ann.parent.parent / "images").is_dir():
-        raise ParameterError("test_root", test_root, "a test set folder with annotations/test_info.json and "
-                                                     f"images/ (boxes only); {ann} or its images/ is missing")
-    return ann
 
 
 def _by_ann(coco, records):
