@@ -20,6 +20,7 @@ COMMANDS = {
     "config": "config",
     "table": "table",
     "predict": "predict",
+    "pack": "pack",
     "pretrain": "pretrain",
     "search": "search",
     "report": "report",

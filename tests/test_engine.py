@@ -353,7 +353,7 @@ def test_predict_writes_coco_results_for_test_boxes(tiny_cats, trained_run, tmp_
     assert {r["image_id"] for r in records} == {a["image_id"] for a in test_info["annotations"]}
     assert len(records) == len(test_info["annotations"])
     for r in records:
-        assert set(r) == {"image_id", "category_id", "keypoints", "score"}
+        assert set(r) == {"image_id", "category_id", "keypoints", "score", "file_name"}
         assert len(r["keypoints"]) == 17 * 3 and r["score"] >= 0
 
 

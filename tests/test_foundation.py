@@ -37,7 +37,7 @@ def test_stack_imports_and_versions():
 def test_cli_help_lists_commands():
     out = subprocess.run([sys.executable, "-m", "catpose_lib", "--help"], capture_output=True,
                          text=True, check=True).stdout
-    for command in ("synth", "import-animalpose", "check", "stats", "run", "table", "predict"):
+    for command in ("synth", "import-animalpose", "check", "stats", "run", "table", "predict", "pack"):
         assert command in out
 
 

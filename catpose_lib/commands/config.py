@@ -5,6 +5,7 @@ import difflib
 
 from catpose_lib.commands.options import add_settings, add_shared_knobs, add_speed, hide_gpu_for_cpu
 from catpose_lib.data.default_data import resolve_data_root
+from catpose_lib.recipe.config import portable
 from catpose_lib.recipe.experiments import Experiment, get_experiment
 from catpose_lib.recipe.params import BASES, check_run_parameters
 
@@ -26,9 +27,8 @@ def add_arguments(p):
 def run(args):
     hide_gpu_for_cpu(args)
     # lazy: torch/mmengine (CLI speed)
-    from catpose_lib.recipe.config import portable
-    from catpose_lib.runs.run import RunRequest, config_header, resolve_run
-    from catpose_lib.workers.blocks import resolve_base
+    from catpose_lib.runs.run import RunRequest, config_header, resolve_run  # lazy: torch/mmengine (CLI speed)
+    from catpose_lib.workers.blocks import resolve_base  # lazy: torch/mmengine (CLI speed)
 
     p = check_run_parameters(budget=args.budget, device=args.device, precision=args.precision,
                              shared_knobs=args.shared_knobs, data_root=args.data or None, protocol=args.protocol,

@@ -1,4 +1,6 @@
 """``migrate RESULTS``: bring results written by an older catpose to today's format, checked."""
+from catpose_lib.runs.migrate import migrate_results
+
 HELP = "re-key and rename the results of an older catpose in place (checked; nothing is retrained)"
 
 
@@ -7,7 +9,6 @@ def add_arguments(p):
 
 
 def run(args):
-    from catpose_lib.runs.migrate import migrate_results  # lazy: torch/mmengine (CLI speed)
 
     done = migrate_results(args.results)
     for d in done:

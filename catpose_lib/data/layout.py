@@ -11,6 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from catpose_lib.errors import ParameterError
+
 SPLITS = ("train", "val")
 TEST_SPLIT = "test_info"
 ANNOTATION_FILES = {"train": "annotations/train.json", "val": "annotations/val.json",
@@ -20,6 +22,16 @@ ANNOTATION_FILES = {"train": "annotations/train.json", "val": "annotations/val.j
 def annotation_path(root, split: str) -> Path:
     """``ROOT/annotations/<split>.json``; split is train, val or test (test_info.json)."""
     return Path(root) / ANNOTATION_FILES[split]
+
+
+def blind_test_file(test_root, parameter="test_root") -> Path:
+    """``annotations/test_info.json`` of a blind test set folder (boxes only, with ``images/``);
+    a one-line error naming ``parameter`` when either is missing."""
+    ann = Path(str(test_root)).expanduser() / "annotations" / "test_info.json"
+    if not ann.is_file() or not (ann.parent.parent / "images").is_dir():
+        raise ParameterError(parameter, test_root, "a test set folder with annotations/test_info.json and "
+                                                   f"images/ (boxes only); {ann} or its images/ is missing")
+    return ann
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ def build_config(data_root, knobs=None, scheme=None, budget="full", seed=0,
     scheme = scheme or root_scheme(data_root)
     if scheme not in SCHEME_NAMES:
         raise ValueError(f"unknown scheme {scheme!r}")
-    import catpose_lib.runs.registered  # noqa: F401  lazy: registers hooks, transforms, models (torch, mmpose)
+    import catpose_lib.runs.registered  # noqa: F401  lazy: registers hooks, transforms, models (torch, mmpose)  # lazy: torch/mmengine (CLI speed)
 
     cfg = Config.fromfile(str(config or BASELINE_CONFIG))
     cfg.custom_imports = dict(imports=["catpose_lib.runs.registered"], allow_failed_imports=False)

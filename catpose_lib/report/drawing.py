@@ -22,8 +22,10 @@ def pose_visualizer(meta):
     return vis
 
 
-def draw_instances(vis, rgb, keypoints=None, bboxes_xywh=None, as_gt=True, kpt_thr=0.3, name="image"):
-    """``rgb`` with instances drawn: keypoints (N, K, 3: x, y, visibility or score), boxes."""
+def draw_instances(vis, rgb, keypoints=None, bboxes_xywh=None, as_gt=True, kpt_thr=0.3, name="image",
+                   draw_bbox=None):
+    """``rgb`` with instances drawn: keypoints (N, K, 3: x, y, visibility or score), boxes
+    (drawn for ground truth unless ``draw_bbox`` says otherwise)."""
     from mmengine.structures import InstanceData
     from mmpose.structures import PoseDataSample
 
@@ -35,8 +37,9 @@ def draw_instances(vis, rgb, keypoints=None, bboxes_xywh=None, as_gt=True, kpt_t
         inst.keypoints = kp[..., :2]
         if as_gt:
             inst.keypoints_visible = (kp[..., 2] > 0).astype(np.float32)
-        else:
+        else:  # MMPose's visualizer compares keypoints_visible (not the scores) with kpt_thr
             inst.keypoint_scores = kp[..., 2]
+            inst.keypoints_visible = kp[..., 2]
     sample = PoseDataSample()
     if as_gt:
         sample.gt_instances = inst
@@ -44,8 +47,80 @@ def draw_instances(vis, rgb, keypoints=None, bboxes_xywh=None, as_gt=True, kpt_t
         sample.pred_instances = inst
     with warnings.catch_warnings():  # mmengine warns for every box touching the image border
         warnings.filterwarnings("ignore", message=".*out of bounds.*")
-        return vis.add_datasample(name, rgb, sample, draw_gt=as_gt, draw_pred=not as_gt, draw_bbox=as_gt,
+        return vis.add_datasample(name, rgb, sample, draw_gt=as_gt, draw_pred=not as_gt,
+                                  draw_bbox=as_gt if draw_bbox is None else draw_bbox,
                                   kpt_thr=kpt_thr, show=False)
+
+
+SIDES = ("left", "right", "centre")
+
+
+def keypoint_side(name: str, swap: str) -> str:
+    """left / right / centre of a keypoint, from the scheme's name and flip partner."""
+    if not swap:
+        return "centre"
+    low = name.lower()
+    return "left" if low.startswith(("l_", "left")) else "right" if low.startswith(("r_", "right")) else "centre"
+
+
+def side_colours(meta) -> dict:
+    """side -> the RGB colour (0-1) that a scheme's parsed metainfo gives that side's keypoints
+    (its most common one), for the sides the scheme has: the key of an overlay."""
+    from collections import Counter
+
+    names, partners = meta["keypoint_id2name"], meta["flip_indices"]
+    colours = {side: Counter() for side in SIDES}
+    for k in range(meta["num_keypoints"]):
+        side = keypoint_side(names[k], "" if partners[k] == k else names[partners[k]])
+        colours[side][tuple(int(c) for c in meta["keypoint_colors"][k])] += 1
+    return {side: tuple(c / 255 for c in count.most_common(1)[0][0]) for side, count in colours.items() if count}
+
+
+def add_side_legend(ax, meta, **kwargs):
+    """A key under ``ax``: one line per side (left / right / centre) in the scheme's colour."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colour, lw=3, marker="o", label=side)
+               for side, colour in side_colours(meta).items()]
+    options = dict(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles), fontsize=9, frameon=False,
+                   title="skeleton", title_fontsize=9)
+    options.update(kwargs)
+    return ax.legend(handles=handles, **options)
+
+
+def pose_overlay(meta, rgb, keypoints, bboxes_xywh=None, title="", kpt_thr=0.3, max_side=1024):
+    """A Figure: ``rgb`` with predicted keypoints (N, K, 3: x, y, score; those above
+    ``kpt_thr`` and on the photo) drawn by MMPose's visualizer in the scheme's left / right /
+    centre colours, and their key.  Photos larger than ``max_side`` are drawn scaled down."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    kps = np.asarray(keypoints, dtype=np.float32).reshape(len(keypoints), -1, 3) if len(keypoints) else None
+    boxes = np.asarray(bboxes_xywh, dtype=np.float32).reshape(-1, 4) if bboxes_xywh is not None else None
+    if scale < 1.0:
+        from PIL import Image
+
+        rgb = np.asarray(Image.fromarray(rgb).resize((max(1, round(w * scale)), max(1, round(h * scale))),
+                                                     Image.BILINEAR))
+        if kps is not None:
+            kps = kps * np.array([scale, scale, 1.0], dtype=np.float32)
+        boxes = boxes * scale if boxes is not None else None
+    if kps is not None:  # keypoints off the photo: score -1, under any threshold (matplotlib would widen
+        kps = kps.copy()   # the canvas to them; MMPose's visualizer skips only links off the image)
+        off = (kps[..., 0] < 0) | (kps[..., 1] < 0) | (kps[..., 0] >= rgb.shape[1]) | (kps[..., 1] >= rgb.shape[0])
+        kps[..., 2][off] = -1.0
+    drawn = draw_instances(pose_visualizer(meta), rgb, kps, boxes, as_gt=False, kpt_thr=kpt_thr,
+                           draw_bbox=boxes is not None) if kps is not None else rgb
+    h, w = drawn.shape[:2]
+    image_w, image_h = (6.0, 6.0 * h / w) if w >= h else (6.0 * w / h, 6.0)
+    fig_w, fig_h = max(image_w, 4.0), image_h + 0.9  # room for the title above and the key below
+    fig = figure(fig_w, fig_h)
+    ax = fig.add_axes([0.0, 0.6 / fig_h, 1.0, image_h / fig_h])
+    ax.imshow(drawn)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=9)
+    add_side_legend(ax, meta)
+    return fig
 
 
 def load_rgb(path):
@@ -77,9 +152,10 @@ def image_grid(n, cols, cell=(4.0, 3.3)):
     return fig, axes
 
 
-def save(fig, out, dpi=100):
+def save(fig, out, dpi=100, tight_layout=True):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
+    if tight_layout:  # not for a figure that places its own axes (pose_overlay)
+        fig.tight_layout()
     fig.savefig(out, dpi=dpi)
     return out

@@ -6,8 +6,7 @@ import time
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
-from catpose_lib.data.layout import atomic_write_json
-from catpose_lib.errors import ParameterError
+from catpose_lib.data.layout import atomic_write_json, blind_test_file
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS
 from catpose_lib.recipe.params import check_run_parameters
 from catpose_lib.report.drawing import figure, save
@@ -136,7 +135,7 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
                              data_root=data_root or None, shared_knobs=dict(shared_knobs or {}), protocol=protocol,
                              start=start)
     shared_knobs, s = p["shared_knobs"], p["settings"]
-    blind = _blind_test_file(test_root) if test_root else None  # checked before any work
+    blind = blind_test_file(test_root) if test_root else None  # checked before any work
     root = resolve_data_root(data_root, **(synthetic or {}))
     results_dir, figures_dir = Path(results_dir), Path(figures_dir) / "07_final_report"
     figures_dir.mkdir(parents=True, exist_ok=True)
@@ -229,14 +228,6 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
                 per_keypoint=per_kpt, complexity=complexity, failures=oks, result_keypoints=result_keypoints,
                 result_keypoints_test=result_keypoints_test,
                 figures=figures, summary=summary, record=record)
-
-
-def _blind_test_file(test_root) -> Path:
-    ann = Path(str(test_root)).expanduser() / "annotations" / "test_info.json"
-    if not ann.is_file() or not (ann.parent.parent / "images").is_dir():
-        raise ParameterError("test_root", test_root, "a test set folder with annotations/test_info.json and "
-                                                     f"images/ (boxes only); {ann} or its images/ is missing")
-    return ann
 
 
 def _by_ann(coco, records):

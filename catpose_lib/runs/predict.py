@@ -1,13 +1,28 @@
-"""Test-set prediction: COCO results (image_id, category_id, keypoints, score) from a run's
-best checkpoint, on the boxes of an annotation file such as ``test_info.json``."""
+"""Top-down prediction with MMPose's inference API (``init_model``, ``inference_topdown``):
+COCO keypoint results (image_id, category_id, keypoints, score) for the boxes of an annotation
+file such as a test set's ``test_info.json`` (``predict_boxes``), and for a user's own photos,
+each whole photo the cat's box or the boxes of a box file, with one overlay per photo
+(``predict_photos``).  The model: a zoo model (name or folder) or a run's result JSON."""
 import json
+import sys
+import time
 from pathlib import Path
 
-from catpose_lib.compat import checkpoint_loading
+import numpy as np
+
+from catpose_lib import zoo
 from catpose_lib.data.animalpose import RAW_TO_MMPOSE
+from catpose_lib.data.boxes import load_boxes
 from catpose_lib.data.layout import atomic_write_json
-from catpose_lib.errors import CatposeError, DataError
-from catpose_lib.recipe.config import build_config
+from catpose_lib.data.photos import Photo, collect_photos, photo_problem, read_photo
+from catpose_lib.errors import CatposeError, DataError, ParameterError
+from catpose_lib.runs.results import result_path
+from catpose_lib.runs.run import resolve_device
+from catpose_lib.zoo.model_config import load_model_config
+
+RESULTS_FILE = "result_keypoints.json"   # COCO keypoint results (+ file_name)
+INFO_FILE = "result_info.json"           # the model, keypoint names in output order, image files, skipped files
+OVERLAY_DIR = "overlays"
 
 
 def load_run(run_dir_or_result):
@@ -15,7 +30,7 @@ def load_run(run_dir_or_result):
     p = Path(run_dir_or_result)
     if p.is_file() and p.suffix == ".json":
         return json.loads(p.read_text())
-    if p.is_dir():
+    if p.is_dir() and not zoo.is_model(p):
         # a work dir (results/<block>/runs/<name>-<key>): find the result that points at it
         block_dir = p.parent.parent
         for candidate in block_dir.glob("*.json"):
@@ -25,22 +40,33 @@ def load_run(run_dir_or_result):
     raise CatposeError(f"{run_dir_or_result}: not a run result JSON or run folder")
 
 
-def build_model(result, device="cpu"):
-    """The run's model with its best checkpoint loaded (mmpose's init_model)."""
-    from mmpose.apis import init_model
+def is_run(path) -> bool:
+    """A run's result JSON or work folder (what ``load_run`` reads)?"""
+    p = Path(str(path))
+    if p.is_dir():
+        return (p / ".catpose-run").is_file()
+    if p.is_file() and p.suffix == ".json":
+        try:
+            data = json.loads(p.read_text())
+        except (OSError, ValueError):
+            return False
+        return isinstance(data, dict) and "checkpoint" in data and "block" in data
+    return False
 
+
+def build_model(result, device="cpu", config=None):
+    """The run's model from the portable config it left beside its result (``NN_sS.py``; found
+    from its work dir, RESULTS/BLOCK/runs/..., unless given), its best checkpoint loaded."""
     if not result.get("checkpoint") or not Path(result["checkpoint"]).exists():
         raise CatposeError(f"run {result['name']} of block {result['block']} has no best checkpoint")
-    checkpoint_loading.install()
-    cfg = build_config(result["data_root"], result["knobs"], scheme=result["scheme"],
-                       budget=result["budget"], seed=result["seed"])
-    return init_model(cfg, result["checkpoint"], device=device)
+    results_dir = Path(result["work_dir"]).parents[2]
+    config = config or result_path(results_dir, result["block"], result["no"], result["seed"]).with_suffix(".py")
+    return init_from_config(config, result["checkpoint"], device)
 
 
 def instance_score(keypoint_scores, bbox_score=1.0, keypoint_score_thr=0.2) -> float:
     """The instance score as MMPose's CocoMetric computes it (score_mode 'bbox_keypoint'):
     box score x mean of the keypoint scores above the threshold (0 when none is)."""
-
     valid = keypoint_scores > keypoint_score_thr
     return float(bbox_score * (keypoint_scores[valid].mean() if valid.any() else 0.0))
 
@@ -51,6 +77,7 @@ def output_order(file_names, model_names, ann_file, record="categories[0]"):
     map): results are written in the file's order, which a scorer's ground truth shares.
     Why: a blind test set in the raw Animal-Pose order (left_eye, right_eye, nose, ...) would
     otherwise get its keypoints in MMPose's order (L_Eye, R_Eye, L_EarBase, ...)."""
+
     pos = {n: k for k, n in enumerate(model_names)}
     order = [pos.get(n, pos.get(RAW_TO_MMPOSE.get(n))) for n in file_names]
     unknown = [n for n, k in zip(file_names, order) if k is None]
@@ -61,29 +88,81 @@ def output_order(file_names, model_names, ann_file, record="categories[0]"):
     return order
 
 
-def _orders(coco, model, ann_file) -> dict:
-    """category id -> output_order, for the file's categories that list keypoint names."""
+def init_from_config(config, checkpoint, device="cpu"):
+    """A model from a zoo model's config file and a checkpoint (mmpose's init_model)."""
+    from mmpose.apis import init_model
+
+    from catpose_lib.compat import checkpoint_loading  # lazy: torch/mmengine (CLI speed)
+
+    checkpoint_loading.install()
+    return init_model(load_model_config(config), str(checkpoint), device=device)
+
+
+def load_model(ref=None, device="cpu"):
+    """(model, label) for a zoo model's name or folder, or a run's result JSON or work folder;
+    ``None``: the zoo's default model."""
+    ref = ref or zoo.default_name()
+    if zoo.is_model(ref):
+        entry = zoo.find(ref)
+        return init_from_config(entry.config, entry.checkpoint(), device), f"zoo model {entry.name}"
+    if is_run(ref):
+        result = load_run(ref)
+        config = Path(ref).with_suffix(".py") if Path(ref).is_file() else None
+        return build_model(result, device, config), f"run {result['name']} of block {result['block']}"
+    raise ParameterError("model", str(ref), "a zoo model's name or folder (known: "
+                         f"{', '.join(zoo.names()) or 'none yet'}), or a run's result JSON or work folder")
+
+
+def model_keypoint_names(model) -> list:
     meta = model.dataset_meta
-    names = [meta["keypoint_id2name"][k] for k in range(meta["num_keypoints"])]
+    return [meta["keypoint_id2name"][k] for k in range(meta["num_keypoints"])]
+
+
+def category_orders(categories, model, ann_file) -> dict:
+    """category id -> output_order, for the categories that list keypoint names."""
+    names = model_keypoint_names(model)
     return {c.get("id"): output_order(c["keypoints"], names, ann_file, f"categories[{i}]")
-            for i, c in enumerate(coco.get("categories") or []) if c.get("keypoints")}
+            for i, c in enumerate(categories or []) if isinstance(c, dict) and c.get("keypoints")}
+
+
+def set_flip_test(model, flip_test: bool) -> None:
+    model.cfg.model.test_cfg.flip_test = flip_test
+    model.test_cfg["flip_test"] = flip_test
+
+
+def predict_instances(model, image, boxes, image_id, orders=None) -> list:
+    """Top-down inference on ``boxes`` (dicts with ``bbox`` [x, y, w, h], optional
+    ``category_id`` and ``score``) of one image (a path, or a BGR array as LoadImage makes);
+    returns (COCO result record, keypoints (K, 3) in the model's order) per box.  Each record's
+    keypoints follow its category's order in ``orders`` (``output_order``), else the model's."""
+    from mmpose.apis import inference_topdown
+
+    xywh = np.array([b["bbox"] for b in boxes], dtype=np.float32)
+    samples = inference_topdown(model, str(image) if isinstance(image, Path) else image, xywh, bbox_format="xywh")
+    out = []
+    for box, sample in zip(boxes, samples):
+        kpts, scores = sample.pred_instances.keypoints[0], sample.pred_instances.keypoint_scores[0]
+        own = np.concatenate([kpts, scores[:, None]], axis=1)
+        order = (orders or {}).get(box.get("category_id", 1), slice(None))
+        flat = own[order].reshape(-1)
+        record = dict(image_id=image_id, category_id=box.get("category_id", 1),
+                      keypoints=[round(float(v), 4) for v in flat],
+                      score=instance_score(scores[order], box.get("score", 1.0)))
+        out.append((record, own))
+    return out
 
 
 def predict_boxes(model, ann_file, image_root=None, flip_test=True, batch_size=32):
     """Top-down inference on every box of ``ann_file``; returns COCO result records, the
     keypoints in the order of the file's category (``output_order``)."""
-    import numpy as np
-    from mmpose.apis import inference_topdown
-
     ann_file = Path(ann_file)
     try:
         coco = json.loads(ann_file.read_text())
     except json.JSONDecodeError as exc:
         raise DataError(f"malformed JSON ({exc})", file=ann_file) from None
-    orders = _orders(coco, model, ann_file)  # checked before any inference
+    orders = category_orders(coco.get("categories"), model, ann_file)  # checked before any inference
     image_root = Path(image_root) if image_root else ann_file.parent.parent / "images"
-    model.cfg.model.test_cfg.flip_test = flip_test
-    model.test_cfg["flip_test"] = flip_test
+    set_flip_test(model, flip_test)
     by_image = {}
     for i, ann in enumerate(coco.get("annotations", [])):
         if "bbox" not in ann:
@@ -92,26 +171,163 @@ def predict_boxes(model, ann_file, image_root=None, flip_test=True, batch_size=3
     records = []
     for img in coco["images"]:
         anns = by_image.get(img["id"], [])
-        if not anns:
-            continue
-        boxes = np.array([a["bbox"] for a in anns], dtype=np.float32)
-        samples = inference_topdown(model, str(image_root / img["file_name"]), boxes, bbox_format="xywh")
-        for ann, sample in zip(anns, samples):
-            order = orders.get(ann.get("category_id", 1), slice(None))
-            kpts = sample.pred_instances.keypoints[0][order]
-            scores = sample.pred_instances.keypoint_scores[0][order]
-            flat = np.concatenate([kpts, scores[:, None]], axis=1).reshape(-1)
-            records.append(dict(image_id=img["id"], category_id=ann.get("category_id", 1),
-                                keypoints=[round(float(v), 4) for v in flat],
-                                score=instance_score(scores, ann.get("score", 1.0))))
+        if anns:
+            records += [r for r, _ in predict_instances(model, image_root / img["file_name"], anns, img["id"], orders)]
     return records
 
 
-def predict_file(run, ann_file, out, device="cpu", flip_test=True) -> dict:
-    """Write ``out`` (COCO keypoint results) for the boxes of ``ann_file``; returns a summary."""
-    result = load_run(run) if not isinstance(run, dict) else run
-    model = build_model(result, device=device)
-    records = predict_boxes(model, ann_file, flip_test=flip_test)
-    atomic_write_json(out, records)
-    return dict(out=str(out), instances=len(records),
-                images=len({r["image_id"] for r in records}), run=result["name"], block=result["block"])
+# ---------------------------------------------------------------- a user's own photos
+def plan_photos(paths, boxes_file=None, images_root=None) -> tuple:
+    """(jobs, problems, categories): one job per photo to predict (photo, image_id, its boxes or
+    None for the whole photo), (file, reason) for each one that cannot be, and the box file's
+    categories (their keypoint names order the output).  Without photos, a COCO
+    box file's own images are the photos (under ``images_root``, default ``../images``
+    beside its ``annotations/`` folder)."""
+    boxes = load_boxes(boxes_file) if boxes_file else None
+    categories = boxes["categories"] if boxes else []
+    if not paths:
+        if not boxes or boxes["images"] is None:
+            raise ParameterError("PHOTOS", [], "one or more photos or folders (or --boxes with a COCO file "
+                                               "that lists its images)")
+        root = Path(images_root) if images_root else Path(boxes_file).parent.parent / "images"
+        if not root.is_dir():
+            raise ParameterError("images", str(root), "the folder of the box file's images (pass --images DIR)")
+        by_image = {}
+        for b in boxes["boxes"]:
+            by_image.setdefault(b["image_id"], []).append(b)
+        jobs = [dict(photo=Photo(root / im["file_name"], im["file_name"], im["file_name"]), image_id=im["id"],
+                     boxes=by_image[im["id"]]) for im in boxes["images"] if by_image.get(im["id"])]
+        return jobs, [], categories
+    photos, problems = collect_photos(paths)
+    if boxes is None:
+        return [dict(photo=p, image_id=i, boxes=None) for i, p in enumerate(photos, 1)], problems, categories
+    jobs = []
+    if boxes["images"] is not None:  # a COCO file: photos are its images, by file name
+        by_name = {}
+        for im in boxes["images"]:
+            by_name.setdefault(im["file_name"], im)
+            by_name.setdefault(Path(im["file_name"]).name, im)
+        by_image = {}
+        for b in boxes["boxes"]:
+            by_image.setdefault(b["image_id"], []).append(b)
+        for p in photos:
+            im = by_name.get(p.name) or by_name.get(p.path.name)
+            if im is None or not by_image.get(im["id"]):
+                problems.append((p.name, f"no box for it in {boxes_file}"))
+            else:
+                jobs.append(dict(photo=p, image_id=im["id"], boxes=by_image[im["id"]]))
+        return jobs, problems, categories
+    # a detections list: each box names its photo by file_name, else by image_id = the
+    # photo's position (1, 2, ... in the order the photos are listed)
+    for i, p in enumerate(photos, 1):
+        mine = [b for b in boxes["boxes"] if (b.get("file_name") in (p.name, p.path.name)
+                                              if isinstance(b.get("file_name"), str) else b.get("image_id") == i)]
+        if mine:
+            jobs.append(dict(photo=p, image_id=i, boxes=mine))
+        else:
+            problems.append((p.name, f"no box for it in {boxes_file}"))
+    return jobs, problems, categories
+
+
+def overlay_names(jobs) -> list:
+    """A distinct PNG name per photo, from its key (subfolders joined by '__')."""
+    names, seen = [], set()
+    for job in jobs:
+        stem = str(Path(job["photo"].key).with_suffix("")).replace("\\", "/").strip("/").replace("/", "__")
+        stem = stem.replace("..", "_") or "photo"
+        name, n = f"{stem}.png", 1
+        while name in seen:
+            n += 1
+            name = f"{stem}-{n}.png"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def output_files(out) -> tuple:
+    """(results, info) paths: OUT/result_keypoints.json and OUT/result_info.json for a folder;
+    for OUT ending in .json, that file and OUT's stem + '.info.json' beside it."""
+    out = Path(out)
+    if out.suffix.lower() == ".json":
+        return out, out.with_name(out.stem + ".info.json")
+    return out / RESULTS_FILE, out / INFO_FILE
+
+
+def report_problem(path, reason, stream=None) -> None:
+    """One line naming a file that is not predicted, and why."""
+    print(f"error: {path}: {reason} (skipped)", file=stream or sys.stderr, flush=True)
+
+
+def predict_photos(model, jobs, out_dir, orders=None, overlays=True, kpt_thr=0.3, progress_every=25,
+                   label="", stream=None, skipped=()) -> dict:
+    """Predict every job of ``plan_photos``; a photo that cannot be read or predicted is
+    reported in one line and skipped.  Writes the results (COCO keypoint results, each record
+    with its photo's ``file_name``) and their info (``output_files``) and, with ``overlays``,
+    one PNG per photo in ``overlays/`` beside them.  Returns a summary (counts, files, problems)."""
+    from catpose_lib.report.drawing import pose_overlay, save  # lazy: torch/mmengine (CLI speed)
+
+    stream = stream or sys.stdout
+    results, info = output_files(out_dir)
+    overlay_dir = results.parent / OVERLAY_DIR
+    records, problems, written, predicted = [], list(skipped), [], []
+    start = time.perf_counter()
+    for n, (job, png) in enumerate(zip(jobs, overlay_names(jobs)), 1):
+        photo = job["photo"]
+        reason = photo_problem(photo.path)
+        if reason is None:
+            try:
+                bgr = read_photo(photo.path)
+            except (OSError, ValueError) as exc:
+                reason = str(exc)
+        if reason is None:
+            boxes = job["boxes"] or [dict(bbox=[0.0, 0.0, float(bgr.shape[1]), float(bgr.shape[0])])]
+            try:
+                found = predict_instances(model, bgr, boxes, job["image_id"], orders)
+            except Exception as exc:  # one photo that MMPose's pipeline cannot take must not stop the others
+                reason = f"prediction failed ({type(exc).__name__}: {exc})"
+        if reason is not None:
+            report_problem(photo.name, reason)
+            problems.append(dict(file=photo.name, reason=reason))
+            continue
+        predicted.append(job)
+        records += [dict(r, file_name=photo.name) for r, _ in found]
+        if overlays:
+            best = max(r["score"] for r, _ in found)
+            fig = pose_overlay(model.dataset_meta, np.ascontiguousarray(bgr[..., ::-1]), [own for _, own in found],
+                               [b["bbox"] for b in job["boxes"]] if job["boxes"] else None,
+                               title=f"{photo.name}: {len(found)} cat(s), best score {best:.2f}", kpt_thr=kpt_thr)
+            written.append(str(save(fig, overlay_dir / png, tight_layout=False)))
+        if progress_every and n % progress_every == 0 and n < len(jobs):
+            rate = n / (time.perf_counter() - start)
+            print(f"[predict] {n}/{len(jobs)} photos ({rate:.1f} photos/s)", file=stream, flush=True)
+    atomic_write_json(results, records)
+    names = model_keypoint_names(model)
+    atomic_write_json(info, dict(
+        model=label, results=results.name, keypoints_in_model_order=names,
+        keypoint_order="each record's keypoints are (x, y, score) per keypoint, in the order of its box "
+                       "file's category where it lists keypoint names, else in keypoints_in_model_order",
+        images={str(j["image_id"]): j["photo"].name for j in predicted}, skipped=problems), indent=1)
+    return dict(results=str(results), records=len(records), photos=len(predicted), skipped=problems,
+                overlays=written, seconds=round(time.perf_counter() - start, 2))
+
+
+def run_predict(paths, out, model=None, boxes_file=None, images_root=None, device="auto", flip_test=True,
+                overlays=True, kpt_thr=0.3, progress_every=25, stream=None) -> dict:
+    """``predict``: plan the photos (bad files reported, nothing loaded yet), load the model,
+    predict, write.  ``summary['photos']`` is 0 when nothing could be predicted."""
+    stream = stream or sys.stdout
+    jobs, problems, categories = plan_photos(paths, boxes_file, images_root)
+    checked = [(job, photo_problem(job["photo"].path)) for job in jobs]  # size and header: before the model loads
+    jobs = [job for job, reason in checked if reason is None]
+    problems += [(job["photo"].name, reason) for job, reason in checked if reason is not None]
+    for path, reason in problems:
+        report_problem(path, reason)
+    skipped = [dict(file=path, reason=reason) for path, reason in problems]
+    if not jobs:
+        return dict(results=None, records=0, photos=0, skipped=skipped, overlays=[], seconds=0.0)
+    net, label = load_model(model, resolve_device(device))
+    orders = category_orders(categories, net, boxes_file)
+    set_flip_test(net, flip_test)
+    print(f"[predict] {label}: {len(jobs)} photo(s) -> {out}", file=stream, flush=True)
+    return predict_photos(net, jobs, out, orders, overlays=overlays, kpt_thr=kpt_thr,
+                          progress_every=progress_every, label=label, stream=stream, skipped=skipped)

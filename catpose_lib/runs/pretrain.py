@@ -9,7 +9,6 @@ AP on the real cats' val split.  All of it lands in the run's result JSON
 """
 from pathlib import Path
 
-from catpose_lib.compat import checkpoint_loading
 from catpose_lib.configs import PRETRAIN_CONFIG
 from catpose_lib.data.default_data import course_layout_root
 from catpose_lib.data.layout import atomic_replace
@@ -20,6 +19,7 @@ from catpose_lib.recipe.experiments import Experiment
 from catpose_lib.recipe.params import check_run_parameters
 from catpose_lib.recipe.start import sha256_file
 from catpose_lib.recipe.starts import PRETRAIN_BACKBONES, STARTS_DIR, start_checkpoint_name
+from catpose_lib.runs.evaluate import test_checkpoint
 from catpose_lib.runs.results import FINISHED, result_path, write_result
 from catpose_lib.runs.run import RunRequest, execute, resolve_device
 
@@ -59,20 +59,8 @@ def evaluate_checkpoint(checkpoint, data_root, knobs=None, device="cpu", scheme=
                         num_workers=None, work_dir=None) -> dict:
     """COCO keypoint metrics of a checkpoint on a dataset's val split (GT boxes, flip test),
     with the baseline's val pipeline: mmengine's ``Runner.test``."""
-    import tempfile
-
-    from mmengine.runner import Runner
-
-    checkpoint_loading.install()
-    with tempfile.TemporaryDirectory(prefix="catpose-eval-", dir=work_dir) as tmp:
-        cfg = build_config(data_root, knobs or {}, scheme=scheme, device=device,
-                           num_workers=num_workers, work_dir=tmp)
-        cfg.load_from = str(checkpoint)
-        cfg.log_level = "WARNING"
-        cfg.experiment_name = f"eval-{Path(tmp).name}"
-        cfg.visualizer.name = f"visualizer-{cfg.experiment_name}"
-        metrics = Runner.from_cfg(cfg).test()
-    return {k.replace("coco/", ""): round(float(v), 6) for k, v in metrics.items()}
+    cfg = build_config(data_root, knobs or {}, scheme=scheme, device=device, num_workers=num_workers)
+    return test_checkpoint(cfg, checkpoint, work_dir=work_dir)
 
 
 def pretrain(data_root, results_dir, backbone="resnet50", zero_shot_root=None, out_dir=None,
