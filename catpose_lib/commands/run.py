@@ -40,14 +40,15 @@ def add_arguments(p):
     p.add_argument("--protocol", default=None,
                    help="a named protocol (README): sets the budget, epoch floor, start checkpoint of each "
                         "backbone and seeds of every run, e.g. 'cpu' for 2 CPU cores")
-    p.add_argument("--task", default=None, metavar="I|slurm",
-                   help="run only job I of the block (experiments x seeds, experiment-major); 'slurm' = "
-                        "$SLURM_ARRAY_TASK_ID.  Workers on one results folder never train a run twice.")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="the Optuna database that the block's workers share (default: sqlite in the results "
+                        "folder, for the workers of one machine; e.g. postgresql://user:password@host/db for many)")
     p.add_argument("--no-wait", dest="wait", action="store_false",
-                   help="skip the runs other workers hold instead of waiting for them (the default waits, "
-                        "so the block's table is complete; a --task never waits)")
+                   help="end when no run is left to take, instead of waiting for the runs other workers train "
+                        "(and then confirming the winner's seeds): e.g. the tasks of a job array")
     p.add_argument("--count-tasks", action="store_true",
-                   help="print the number of jobs (experiments x seeds) and exit: the size of a job array")
+                   help="print the number of runs (experiments x seeds) and exit: the most workers that can "
+                        "train at once, e.g. the size of a job array")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -74,8 +75,8 @@ def run(args):
     kwargs = dict(budget=p["budget"], device=args.device, scheme=args.scheme,
                   num_workers=args.workers, verbose=not args.quiet, precision=args.precision,
                   channels_last=args.channels_last, image_cache=cache, launcher=args.launcher,
-                  init=p.get("init"), task=args.task, protocol=proto.name if proto else None,
-                  wait=False if not args.wait else None)
+                  init=p.get("init"), protocol=proto.name if proto else None, wait=args.wait,
+                  storage=args.storage)
     if p["block"] == "baseline":
         results = run_baseline(args.data, args.results, seeds=baseline_seeds,
                                common_overrides=p["overrides"], **kwargs)

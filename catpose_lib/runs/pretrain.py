@@ -80,7 +80,8 @@ def pretrain(data_root, results_dir, backbone="resnet50", zero_shot_root=None, o
     """Pretrain one backbone (resumable; a finished run is not trained again), export its
     start checkpoint and measure its zero-shot AP on ``zero_shot_root``'s val split."""
     from catpose_lib.data.validate import check_dataset
-    from catpose_lib.runs.run import RunRequest, execute, resolve_device
+    from catpose_lib.runs.run import RunRequest, resolve_device
+    from catpose_lib.workers.grid import run_grid
 
     if backbone not in PRETRAIN_RUNS:
         raise ValueError(f"backbone must be one of {', '.join(PRETRAIN_RUNS)}, not {backbone!r}")
@@ -92,7 +93,7 @@ def pretrain(data_root, results_dir, backbone="resnet50", zero_shot_root=None, o
                      seed=int(seed), budget=budget, device=device, config=str(PRETRAIN_CONFIG),
                      common_overrides=dict(overrides or {}), verbose=verbose,
                      base=dict(name="pretrain_animals.py", overrides={}), **run_options)
-    result = execute(req)
+    (result,) = run_grid([req], wait=False, verbose=verbose)  # a backbone another worker pretrains: skipped
     if result["status"] != FINISHED or not result.get("checkpoint"):
         return result
     out = Path(out_dir) if out_dir else DEFAULT_OUT

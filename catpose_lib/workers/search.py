@@ -14,13 +14,10 @@ from pathlib import Path
 
 from catpose_lib.recipe.experiments import Experiment, search_block
 from catpose_lib.runs.results import FINISHED, NOT_CONVERGE, PRUNED, load_block_results, result_path
-from catpose_lib.errors import CatposeError, ParameterError
+from catpose_lib.errors import ParameterError
+from catpose_lib.workers.storage import TrialFailed, check_writable, open_storage, run_of
 
 PRUNERS = ("median", "hyperband", "none")
-
-
-class TrialFailed(CatposeError):
-    """A trial's run failed (its status says why): Optuna marks the trial FAIL, the search goes on."""
 
 
 def default_storage(results_dir, study: str) -> str:
@@ -73,24 +70,6 @@ def make_pruner(pruner, longest_epochs: int):
     return optuna.pruners.NopPruner()
 
 
-def open_storage(url: str):
-    """Optuna's RDB storage with heartbeats, so that a trial whose worker died is marked failed."""
-    import warnings
-
-    import optuna
-
-    kwargs = {}
-    if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["engine_kwargs"] = dict(connect_args=dict(timeout=60))  # several local workers wait their turn
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
-            return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=300, **kwargs)
-    except (ImportError, ValueError, RuntimeError) as exc:
-        raise ParameterError("storage", url, f"not usable: {str(exc).splitlines()[0]}") from None
-
-
 def _plain(value):
     return json.loads(json.dumps(value, default=str))
 
@@ -141,9 +120,10 @@ def run_trial(trial, block, space, run_kwargs) -> float:
     from catpose_lib.runs.run import RunRequest, execute
     from catpose_lib.workers.search_space import describe, suggest, trial_knobs
 
-    params = suggest(trial, space)
-    exp = Experiment(trial.number, block, "Search", describe(params), trial_knobs(params), ref_no=-1)
-    req = RunRequest(experiment=exp, progress=f"trial {trial.number}", **run_kwargs)
+    params = suggest(trial, space)  # a dead worker's trial comes back with its params: resumed under its number
+    no = run_of(trial.study.get_trials(deepcopy=False)[trial.number])
+    exp = Experiment(no, block, "Search", describe(params), trial_knobs(params), ref_no=-1)
+    req = RunRequest(experiment=exp, progress=f"trial {no}", **run_kwargs)
     with pruning_trial(trial):
         result = execute(req)
     history = result.get("history") or []
@@ -191,8 +171,6 @@ def run_search(data_root, results_dir, study="search", space=None, n_trials=20, 
                                 timeout=timeout, max_total_epochs=max_total_epochs, n_startup_trials=n_startup_trials,
                                 budget=budget, device=device, precision=run_options.get("precision"),
                                 overrides=overrides)
-    from catpose_lib.workers.claims import check_writable
-
     check_writable(results_dir)  # a read-only or full disk fails here, before the study's database
     if check_data:
         from catpose_lib.data.validate import check_dataset
