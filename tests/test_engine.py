@@ -264,9 +264,10 @@ def test_killed_run_resumes_to_the_same_epochs(tiny_cats, tmp_path):
            "--results", str(tmp_path), "--experiments", "10", "--budget", "0.02", "--base", "baseline",
            "--workers", "0", "--set", "resnet_depth=18", "--set", "input_size=64",
            "--set", "heatmap_size=16"]
-    # 150 epochs x 0.02 = 3 epochs
+    # 150 epochs x 0.02 = 3 epochs; the killed worker's trial is dead after 2 s without a heartbeat
+    env = dict(os.environ, CATPOSE_GRACE_S="2", CATPOSE_WAIT_POLL_S="1")
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     runs = tmp_path / "lr_batch" / "runs"
     deadline = time.time() + 300
     while time.time() < deadline and not list(runs.glob("*/last_checkpoint")):
@@ -275,8 +276,9 @@ def test_killed_run_resumes_to_the_same_epochs(tiny_cats, tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (tmp_path / "lr_batch" / "10_s0.json").exists()
-    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "taking over from worker" in out.stdout
     r = json.loads((tmp_path / "lr_batch" / "10_s0.json").read_text())
     assert r["status"] == "finished" and r["resumed"] is True
     assert r["max_epochs"] == 3 and [h["epoch"] for h in r["history"]] == [1, 2, 3]

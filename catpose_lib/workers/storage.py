@@ -17,11 +17,6 @@ from catpose_lib.errors import CatposeError, ParameterError
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
-def grace_seconds() -> int:
-    """Seconds without a heartbeat after which a trial's worker is dead (env CATPOSE_GRACE_S)."""
-    return int(os.environ.get("CATPOSE_GRACE_S", "300"))
-
-
 def open_storage(url: str):
     """Optuna's RDB storage with heartbeats: the trial of a worker silent for the grace period is
     failed and comes back WAITING with the same run (RetryHeartbeatStaleTrialCallback)."""
@@ -29,7 +24,7 @@ def open_storage(url: str):
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         kwargs["engine_kwargs"] = dict(connect_args=dict(timeout=60))  # several local workers wait their turn
-    grace = grace_seconds()
+    grace = int(os.environ.get("CATPOSE_GRACE_S", "300"))  # seconds without a heartbeat: the worker is dead
     for attempt in range(5):
         try:
             return optuna.storages.RDBStorage(
@@ -45,8 +40,7 @@ def open_storage(url: str):
 
 
 def run_of(trial) -> int:
-    """A trial's number, or a retried trial's first number (RetryHeartbeatStaleTrialCallback):
-    the run it trains."""
+    """The run a trial trains: its number, or a retried trial's first (RetryHeartbeatStaleTrialCallback)."""
     return trial.system_attrs.get("failed_trial", trial.number)
 
 
