@@ -262,3 +262,6 @@ def test_a_failed_run_is_tried_again_by_the_next_worker_not_by_the_waiting_ones(
     assert statuses == [] and [t.state.name for t in _trials(tmp_path)] == ["FAIL", "COMPLETE"]
     names = optuna.get_all_study_names(f"sqlite:///{tmp_path / 'studies.db'}")
     assert len(names) == 2 and names[0].endswith("-r0") and names[1].endswith("-r1")
+    (tmp_path / "studies.db").unlink()  # a folder of finished results (e.g. a committed study): no study opened
+    (again,) = run_block("lr_batch", tiny_cats, tmp_path, **kwargs)
+    assert again["status"] == "finished" and again["skipped"] and not (tmp_path / "studies.db").exists()

@@ -80,8 +80,9 @@ def run_grid(requests, storage=None, wait=True, verbose=True) -> list:
     ``wait``, then wait for the others' (a dead worker's run is trained here).  Returns each
     run's result (a run a live worker trains: status 'running elsewhere')."""
     runs = [resolve_run(req) for req in requests]
-    if requests[0].launcher != "none" or all((_result(r) or {}).get("status") in KEPT_STATUSES for r in runs):
-        return [execute(req, run) for req, run in zip(requests, runs)]  # all done, or a torchrun job (one worker)
+    done = all((_result(r) or {}).get("status") in KEPT_STATUSES for r in runs)
+    if done or requests[0].launcher != "none":  # nothing to share, or a torchrun job (one worker)
+        return [execute(req, run) for req, run in zip(requests, runs)]
     block, n, pace, told = requests[0].experiment.block, len(runs), [], False  # pace: seconds a run here
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_round(block, runs, storage or default_storage(requests[0].results_dir), requests[0].data_root)
