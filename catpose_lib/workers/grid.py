@@ -70,7 +70,7 @@ def open_round(block, runs, url, data_root):
         if _pending(study, len(runs)):
             return study
     try:  # one worker creates the next round; the others load it
-        return optuna.create_study(study_name=f"{prefix}{last + 1}", storage=storage)
+        return optuna.create_study(study_name=f"{prefix}{last + 1}", storage=storage, direction="maximize")  # AP
     except optuna.exceptions.DuplicatedStudyError:
         return optuna.load_study(study_name=f"{prefix}{last + 1}", storage=storage)
 
