@@ -11,7 +11,7 @@
 #   bash scripts/study_cpu.sh --sync      # after each block (refreshes README's tables and the path
 #                                         # figure, figures/real_cats/path.png), then commit
 #   bash scripts/study_cpu.sh --helper    # a second worker on the same study (one thread each):
-#                                         # it trains the runs the first has not claimed and waits
+#                                         # it trains the runs the first has not taken and waits
 #                                         # for the rest; its notebooks and figures are scratch
 #   STUDY_RERUN=1 bash scripts/study_cpu.sh   # execute the finished notebooks again too (by
 #                                         # default a restart goes on from the first unfinished one)
@@ -25,7 +25,7 @@ sync() {  # a mirror: what an earlier study left there (other runs, other keys) 
   [ -d "$S/results" ] || { echo "no study in $S/results yet: nothing synced" >&2; return 1; }
   rm -rf results/real_cats results/notebooks/real_cats figures/real_cats
   mkdir -p results/real_cats results/notebooks/real_cats figures/real_cats
-  tar -C "$S/results" --exclude=runs --exclude=.locks -cf - . | tar -C results/real_cats -xf -
+  tar -C "$S/results" --exclude=runs --exclude=.locks --exclude=studies.db -cf - . | tar -C results/real_cats -xf -
   [ -d "$S/notebooks" ] && cp "$S"/notebooks/*.ipynb results/notebooks/real_cats/ 2>/dev/null || true
   [ -d "$S/figures" ] && tar -C "$S/figures" -cf - . | tar -C figures/real_cats -xf -
   echo "synced $S into results/real_cats, results/notebooks/real_cats, figures/real_cats"

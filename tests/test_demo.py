@@ -3,7 +3,6 @@ tiny budget, and the committed copy is one run that met the target (issue 12).  
 target, trained here: ``pytest -m slow tests/test_demo.py`` (~10-15 min on 2 idle CPU cores)."""
 import json
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from catpose_lib.models.efficientnet_lite import (IMAGENET_PREPROCESSING, EfficientNetLite,
-                                                  imagenet_checkpoint, reference_network)
+from catpose_lib.models.efficientnet_lite import (
+    IMAGENET_PREPROCESSING,
+    EfficientNetLite,
+    imagenet_checkpoint,
+    reference_network,
+)
 
 CAT_CLASSES = range(281, 286)  # ImageNet: tabby, tiger cat, Persian, Siamese, Egyptian cat
 

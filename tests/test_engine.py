@@ -218,8 +218,7 @@ def test_a_run_with_a_finished_twins_key_takes_its_result_untrained(tiny_cats, t
     """Under a budget two experiments can be the same trained run (e.g. 200 and 175 epochs
     both rounding to 2): the second takes the first's numbers, marked, at no compute, and
     nothing else is lost; a run of another key still trains."""
-    from catpose_lib.runs.results import (compute_frame, compute_seconds, load_block_results,
-                                            study_table)
+    from catpose_lib.runs.results import compute_frame, compute_seconds, load_block_results, study_table
 
     first, twin = _run(tiny_cats, tmp_path, experiments=[15, 19])
     assert first["status"] == "finished" and "same_as" not in first
@@ -277,9 +276,10 @@ def test_killed_run_resumes_to_the_same_epochs(tiny_cats, tmp_path):
            "--results", str(tmp_path), "--experiments", "10", "--budget", "0.02", "--base", "baseline",
            "--workers", "0", "--set", "resnet_depth=18", "--set", "input_size=64",
            "--set", "heatmap_size=16"]
-    # 150 epochs x 0.02 = 3 epochs
+    # 150 epochs x 0.02 = 3 epochs; the killed worker's trial is dead after 2 s without a heartbeat
+    env = dict(os.environ, CATPOSE_GRACE_S="2", CATPOSE_WAIT_POLL_S="1")
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     runs = tmp_path / "lr_batch" / "runs"
     deadline = time.time() + 300
     while time.time() < deadline and not list(runs.glob("*/last_checkpoint")):
@@ -288,8 +288,9 @@ def test_killed_run_resumes_to_the_same_epochs(tiny_cats, tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (tmp_path / "lr_batch" / "10_s0.json").exists()
-    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "taking over from worker" in out.stdout
     r = json.loads((tmp_path / "lr_batch" / "10_s0.json").read_text())
     assert r["status"] == "finished" and r["resumed"] is True
     assert r["max_epochs"] == 3 and [h["epoch"] for h in r["history"]] == [1, 2, 3]
@@ -317,8 +318,8 @@ def test_run_killed_before_its_last_validation_resumes_with_that_validation(tiny
 
 
 def test_best_base_comes_from_previous_block(tiny_cats, tmp_path):
-    from catpose_lib.workers.blocks import resolve_base
     from catpose_lib.errors import CatposeError
+    from catpose_lib.workers.blocks import resolve_base
 
     with pytest.raises(CatposeError, match="previous block 'lr_batch'"):
         resolve_base("resolution", "best", tmp_path)
@@ -360,8 +361,8 @@ def test_predict_writes_coco_results_for_test_boxes(tiny_cats, trained_run, tmp_
 def test_predictions_follow_the_keypoint_order_of_the_test_file(tiny_cats, trained_run, tmp_path):
     """A test file whose category lists the keypoints in another order (a blind Animal-Pose
     test set lists them in the raw order) gets each prediction in that order, by name."""
-    from catpose_lib.runs.predict import build_model, predict_boxes
     from catpose_lib.errors import DataError
+    from catpose_lib.runs.predict import build_model, predict_boxes
 
     model = build_model(trained_run)
     info = json.loads((tiny_cats / "annotations" / "test_info.json").read_text())
@@ -504,8 +505,8 @@ def _recorded(results, block, no, seed, ap, experiment_knobs=None, base=None):
 def test_a_block_winner_that_loses_to_its_base_is_not_carried_on(tmp_path):
     """base=best is the best known recipe: augmentation's winner (0.14) lost to the baseline
     (0.15), so block 02 starts from the baseline; epochs' winner (0.20) wins and is carried on."""
-    from catpose_lib.workers.blocks import resolve_base, study_walk
     from catpose_lib.report.final_report import study_path
+    from catpose_lib.workers.blocks import resolve_base, study_walk
 
     for seed in (0, 1, 2):
         _recorded(tmp_path, "baseline", 0, seed, 0.15 + 0.001 * seed)
@@ -529,8 +530,8 @@ def test_a_block_winner_that_loses_to_its_base_is_not_carried_on(tmp_path):
                                                  ((0.15, 0.16, 0.17), False, True),   # +0.01 within the noise
                                                  ((0.13, 0.14, 0.15), False, False)])  # lost: base kept
 def test_block_verdict_says_beyond_noise_and_what_the_next_block_starts_from(tmp_path, aps, beats, adopted):
-    from catpose_lib.runs.results import load_block_results
     from catpose_lib.report.block_summary import block_verdict
+    from catpose_lib.runs.results import load_block_results
 
     for seed, ap in enumerate(aps):
         _recorded(tmp_path, "augmentation", 1, seed, ap)

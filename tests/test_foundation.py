@@ -53,7 +53,6 @@ def _cfg(data_root, work_dir, epochs):
 def test_loss_decreases_on_a_fixed_batch(tiny_cats, tmp_path):
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
-
     from mmpose.registry import MODELS
 
     init_default_scope("mmpose")

@@ -33,8 +33,8 @@ def test_lists_of_runs_are_accepted_as_papermill_users_write_them():
     (dict(shared_knobs={"lr_typo": 1}), "shared_knobs", "unknown experiment knob"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_a_bad_parameter_is_one_line_naming_it(kwargs, name, accepts):
-    from catpose_lib.recipe.params import check_run_parameters
     from catpose_lib.errors import ParameterError
+    from catpose_lib.recipe.params import check_run_parameters
 
     with pytest.raises(ParameterError) as exc:
         check_run_parameters(**kwargs)
@@ -43,8 +43,8 @@ def test_a_bad_parameter_is_one_line_naming_it(kwargs, name, accepts):
 
 
 def test_a_data_root_without_annotations(tmp_path):
-    from catpose_lib.recipe.params import check_run_parameters
     from catpose_lib.errors import ParameterError
+    from catpose_lib.recipe.params import check_run_parameters
 
     (tmp_path / "images").mkdir()
     with pytest.raises(ParameterError, match=r"parameter 'data_root'.*lacks annotations/train.json"):

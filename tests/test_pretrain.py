@@ -1,15 +1,15 @@
 """Cross-species pretraining and start checkpoints (`pretrain`, `run --init`)."""
 import json
+import pathlib
 import subprocess
 import sys
-
-import pathlib
 
 import pytest
 import torch
 
-from tests.conftest import QUICK, REPO, SHARED, fake_claim
+from tests.conftest import QUICK, REPO, fake_worker, grid_study
 from tests.test_animalpose_import import load, make_raw
+
 
 def animalpose_names():
     from catpose_lib.schemes import keypoint_names
@@ -105,8 +105,8 @@ def test_run_from_the_start_checkpoint_records_its_sha256_and_loads_it(pretraine
 
 
 def test_init_errors_come_before_training(pretrained, tiny_animals, tmp_path):
-    from catpose_lib.workers.blocks import run_baseline
     from catpose_lib.errors import CatposeError
+    from catpose_lib.workers.blocks import run_baseline
 
     r0, _ = pretrained
     kw = dict(budget="smoke", device="cpu", num_workers=0, verbose=False)
@@ -121,8 +121,8 @@ def test_init_errors_come_before_training(pretrained, tiny_animals, tmp_path):
 
 
 def test_start_checkpoint_with_code_is_refused(tiny_animals, tmp_path):
-    from catpose_lib.workers.blocks import run_baseline
     from catpose_lib.errors import CatposeError
+    from catpose_lib.workers.blocks import run_baseline
 
     bad = tmp_path / "evil.pth"
     torch.save({"state_dict": {"x": torch.zeros(1)}, "hook": subprocess.Popen}, bad)
@@ -173,8 +173,7 @@ def test_pretrain_held_by_another_worker_is_skipped_and_not_a_failure(tiny_anima
     req = RunRequest(experiment=PRETRAIN_RUNS["resnet50"], data_root=str(others), results_dir=str(tmp_path),
                      budget="smoke", device="cpu", config=str(PRETRAIN_CONFIG), shared_knobs=dict(QUICK),
                      num_workers=0, base=dict(name="pretrain_animals.py", knobs={}))
-    claim = resolve_run(req)["work_dir"].with_suffix(".claim")
-    fake_claim(claim, fingerprint=data_fingerprint(others), data_root=str(others))
+    fake_worker(tmp_path, grid_study(req), fingerprint=data_fingerprint(others), data_root=str(others))
     p = argparse.ArgumentParser()
     command.add_arguments(p)
     args = p.parse_args(["--data", str(tiny_animals["others"]), "--results", str(tmp_path), "--budget", "smoke",
@@ -182,12 +181,12 @@ def test_pretrain_held_by_another_worker_is_skipped_and_not_a_failure(tiny_anima
                          "--set", *[f"{k}={v}" for k, v in QUICK.items()]])
     assert command.run(args) == 0
     assert "being trained by worker" in capsys.readouterr().out
-    assert not list(claim.parent.glob("*/last_checkpoint"))  # nothing trained here
+    assert not resolve_run(req)["work_dir"].exists()  # nothing trained here
 
 
 def test_backbones_as_papermill_string_are_split_and_checked_before_any_work(tmp_path):
-    from catpose_lib.runs.pretrain import pretrain_backbones
     from catpose_lib.errors import ParameterError
+    from catpose_lib.runs.pretrain import pretrain_backbones
 
     with pytest.raises(ParameterError) as err:  # `-p backbones resnet50,hrnet_w48`
         pretrain_backbones(tmp_path / "none", tmp_path / "r", backbones="resnet50, hrnet_w48")

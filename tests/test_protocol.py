@@ -70,8 +70,8 @@ def test_block_under_a_protocol_records_it_and_confirms_the_winner(tiny_cats, tm
 
     from catpose_lib.recipe import protocols
     from catpose_lib.recipe.config import build_config
-    from catpose_lib.runs.results import load_block_results, seed_stats, winner
     from catpose_lib.recipe.start import sha256_file
+    from catpose_lib.runs.results import load_block_results, seed_stats, winner
     from catpose_lib.workers.blocks import run_block
 
     init_default_scope("mmpose")

@@ -2,7 +2,6 @@
 trial after a validation, and a bad space fails before any training."""
 import json
 import math
-
 from pathlib import Path
 
 import pytest
@@ -82,9 +81,9 @@ def test_pruning_hook_stops_a_trial_after_its_first_validation(tiny_cats, tmp_pa
     assert not (Path(r["work_dir"]) / "last_checkpoint").exists()
 
     # a pruned run is kept: the same trial again is not trained, and stays pruned
+    from catpose_lib.configs import SEARCH_CONFIG
     from catpose_lib.recipe.experiments import Experiment
     from catpose_lib.runs.run import RunRequest, execute
-    from catpose_lib.configs import SEARCH_CONFIG
 
     exp = Experiment(0, "search/pruned", "Search", r["parameter"], r["experiment_knobs"], ref_no=-1)
     again = execute(RunRequest(experiment=exp, data_root=str(tiny_cats), results_dir=str(results), budget="smoke",
@@ -132,8 +131,8 @@ def test_hook_reports_each_validation_and_never_prunes_the_last(monkeypatch):
     ('{"lr": ["log", 1e-4, 1e-2]', "not JSON"),
 ])
 def test_bad_space_fails_before_any_training(tiny_cats, tmp_path, space, names):
-    from catpose_lib.workers.search import run_search
     from catpose_lib.errors import ParameterError
+    from catpose_lib.workers.search import run_search
 
     with pytest.raises(ParameterError) as err:
         run_search(tiny_cats, tmp_path / "results", study="bad", space=space, n_trials=2, **RUN)
@@ -181,10 +180,10 @@ def test_space_sampling_and_knobs():
 
 
 def test_search_block_and_parameters(tmp_path):
+    from catpose_lib.errors import ParameterError
     from catpose_lib.recipe.experiments import resolve_block, search_block
     from catpose_lib.runs.results import result_path
     from catpose_lib.workers.search import check_search_parameters
-    from catpose_lib.errors import ParameterError
 
     assert resolve_block("search/tiny") == search_block("tiny") == "search/tiny"
     assert result_path(tmp_path, "search/tiny", 3, 0) == tmp_path / "search" / "tiny" / "03_s0.json"

@@ -1,9 +1,9 @@
 """dataset_stats / plot_samples / `python -m catpose_lib stats` on tiny generated data."""
 import numpy as np
 import pytest
+from tiny_coco import labelled, write_tiny_coco
 
 from catpose_lib.data.stats import dataset_stats, format_stats, plot_samples
-from tiny_coco import labelled, write_tiny_coco
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from tiny_coco import write_tiny_coco
 
 from catpose_lib.data.validate import check_dataset, format_report, unsafe_file_name
 from catpose_lib.errors import DataError
-from tiny_coco import write_tiny_coco
 
 REPO = Path(__file__).resolve().parents[1]
 

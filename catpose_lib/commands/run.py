@@ -27,14 +27,15 @@ def add_arguments(p):
     add_speed(p)
     p.add_argument("--launcher", default="none", choices=("none", "pytorch"),
                    help="'pytorch' under torchrun for several processes/GPUs")
-    p.add_argument("--task", default=None, metavar="I|slurm",
-                   help="run only job I of the block (experiments x seeds, experiment-major); 'slurm' = "
-                        "$SLURM_ARRAY_TASK_ID.  Workers on one results folder never train a run twice.")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="the Optuna database that the block's workers share (default: sqlite in the results "
+                        "folder, for the workers of one machine; e.g. postgresql://user:password@host/db for many)")
     p.add_argument("--no-wait", dest="wait", action="store_false",
-                   help="skip the runs other workers hold instead of waiting for them (the default waits, "
-                        "so the block's table is complete; a --task never waits)")
+                   help="end when no run is left to take, instead of waiting for the runs other workers train "
+                        "(and then confirming the winner's seeds): e.g. the tasks of a job array")
     p.add_argument("--count-tasks", action="store_true",
-                   help="print the number of jobs (experiments x seeds) and exit: the size of a job array")
+                   help="print the number of runs (experiments x seeds) and exit: the most workers that can "
+                        "train at once, e.g. the size of a job array")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -58,7 +59,7 @@ def run(args):
         print(len(block_jobs(p["block"], p["experiments"], s.all_seeds if baseline else s.seeds)))
         return 0
     kwargs = dict(device=args.device, scheme=args.scheme, verbose=not args.quiet, launcher=args.launcher,
-                  task=args.task, wait=False if not args.wait else None, shared_knobs=p["shared_knobs"],
+                  wait=args.wait, storage=args.storage, shared_knobs=p["shared_knobs"],
                   **speed_options(args), **s.run_options())
     if baseline:  # the baseline also gets the confirm seeds
         results = run_baseline(args.data, args.results, seeds=list(s.all_seeds), **kwargs)

@@ -21,7 +21,8 @@ from catpose_lib.recipe.start import sha256_file
 from catpose_lib.recipe.starts import PRETRAIN_BACKBONES, STARTS_DIR, start_checkpoint_name
 from catpose_lib.runs.evaluate import test_checkpoint
 from catpose_lib.runs.results import FINISHED, result_path, write_result
-from catpose_lib.runs.run import RunRequest, execute, resolve_device
+from catpose_lib.runs.run import RunRequest, resolve_device
+from catpose_lib.workers.grid import run_grid
 
 PRETRAIN_RUNS = {
     "resnet50": Experiment(91, "pretrain", "Cross-species pretraining",
@@ -77,7 +78,7 @@ def pretrain(data_root, results_dir, backbone="resnet50", zero_shot_root=None, o
                      seed=int(seed), budget=budget, device=device, config=str(PRETRAIN_CONFIG),
                      shared_knobs=dict(shared_knobs or {}), verbose=verbose,
                      base=dict(name="pretrain_animals.py", knobs={}), **run_options)
-    result = execute(req)
+    (result,) = run_grid([req], wait=False, verbose=verbose)  # a backbone another worker pretrains: skipped
     if result["status"] != FINISHED or not result.get("checkpoint"):
         return result
     out = Path(out_dir) if out_dir else DEFAULT_OUT

@@ -10,8 +10,7 @@ FINISHED = "finished"
 NOT_CONVERGE = "not converge"
 CUDA_OOM = "CUDA out of memory"
 PRUNED = "pruned"  # stopped early by an Optuna pruner (workers.search)
-RUNNING_ELSEWHERE = "running elsewhere"  # another live worker holds the run's claim (never written)
-LOST_CLAIM = "lost claim"  # this worker was taken for dead and another one took the run over (never written)
+RUNNING_ELSEWHERE = "running elsewhere"  # another live worker trains the run (workers.grid; never written)
 # statuses that a re-run keeps (a failed or OOM run is tried again)
 KEPT_STATUSES = (FINISHED, NOT_CONVERGE, PRUNED)
 

@@ -31,21 +31,17 @@ from catpose_lib.runs.results import (
     CUDA_OOM,
     FINISHED,
     KEPT_STATUSES,
-    LOST_CLAIM,
     NOT_CONVERGE,
     PRUNED,
-    RUNNING_ELSEWHERE,
     find_twin,
     read_result,
     result_path,
     run_name,
     summarise_history,
-    val_predictions_path,
     write_block_csv,
     write_result,
 )
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
-from catpose_lib.workers.claims import RunClaim, check_same_data, describe
 
 
 def baseline_base() -> dict:
@@ -77,7 +73,6 @@ class RunRequest:
     config: str = None               # MMPose config file (default: the course baseline)
     progress: str = ""               # where the run stands in its block, e.g. "run 3/13" (printed)
     protocol: str = None             # the protocol the settings came from (a label: recipe.protocols.expand)
-    quiet_when_held: bool = False    # no "being trained by ..." line (a worker polling for that run)
 
     @property
     def knobs(self) -> dict:
@@ -138,40 +133,16 @@ def resolve_run(req: RunRequest) -> dict:
                 config_path=config_path(req.results_dir, exp.block, exp.no, req.seed))
 
 
-def execute(req: RunRequest) -> dict:
-    """Run (or skip, or resume) one experiment x seed; returns its result dict.  Unless torchrun
-    launches it, the run is claimed first (workers.claims), so that any number of workers on one
-    results folder train it once; a run that a live worker holds is skipped."""
-    run = resolve_run(req)
-    key, device, budget = run["key"], run["device"], run["budget"]
-    exp, name, work_dir, out_path = req.experiment, run["name"], run["work_dir"], run["out_path"]
-    done = _finished_result(out_path, key, exp, name, req.verbose)
+def execute(req: RunRequest, run: dict = None) -> dict:
+    """Run (or skip, or resume) one experiment x seed; returns its result dict.  ``run``: its
+    :func:`resolve_run`, when known.  Many workers: workers.grid hands each run to one of them."""
+    run = run or resolve_run(req)
+    exp, name, out_path = req.experiment, run["name"], run["out_path"]
+    done = _finished_result(out_path, run["key"], exp, name, req.verbose)
     if done:
         return done
-    if req.launcher != "none":  # a torchrun job is one worker: its ranks train the run together
-        return _train_and_record(req, run)
-    twin = find_twin(req.results_dir, key, out_path)
-    if twin:
-        return _record_twin(req, run, *twin)
-    check_same_data(req.results_dir, req.data_root, run["fingerprint"])
-    claim = RunClaim(work_dir, req.data_root, run["fingerprint"])
-    if not claim.acquire():
-        if req.verbose and not req.quiet_when_held:
-            print(f"[{exp.block} {name}] being trained by {describe(claim.holder)}: skipped", flush=True)
-        return dict(no=exp.no, ref_no=exp.ref_no, name=name, block=exp.block, policy=exp.policy,
-                    parameter=exp.parameter, seed=req.seed, budget=budget, key=key, base=req.base,
-                    status=RUNNING_ELSEWHERE, claimed_by=claim.holder, skipped=True,
-                    provenance=dict(device=device))
-    try:
-        # another worker may have finished the run between the first look and the claim
-        done = _finished_result(out_path, key, exp, name, req.verbose)
-        if done:
-            return done
-        if claim.taken_over and req.verbose:
-            print(f"[{exp.block} {name}] taking over from {describe(claim.taken_over)} (gone)", flush=True)
-        return _train_and_record(req, run, claim)
-    finally:
-        claim.release()
+    twin = find_twin(req.results_dir, run["key"], out_path) if req.launcher == "none" else None
+    return _record_twin(req, run, *twin) if twin else _train_and_record(req, run)
 
 
 def _finished_result(out_path, key, exp, name, verbose):
@@ -200,7 +171,7 @@ def _record_twin(req: RunRequest, run: dict, twin_path, twin: dict) -> dict:
     return result
 
 
-def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
+def _train_and_record(req: RunRequest, run: dict) -> dict:
     cfg, key, device, budget, start, speed = (run[k] for k in ("cfg", "key", "device", "budget", "start", "speed"))
     exp, name, work_dir, out_path = req.experiment, run["name"], run["work_dir"], run["out_path"]
     checkpoint_loading.mark_run_dir(work_dir)
@@ -240,14 +211,6 @@ def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
     result["world_size"] = get_world_size()
     if not is_main_process():
         return result
-    if claim is not None and not claim.still_ours():
-        # our heartbeat stalled past the lease and another worker took the run over: its result counts
-        result.update(status=LOST_CLAIM, message=f"run taken over by another worker ({claim.path})")
-        return result
-    best_val = work_dir / hooks.BEST_VAL_PREDICTIONS
-    if best_val.exists():  # the best epoch's val predictions beside the result (runs.results.val_predictions_path)
-        atomic_write_text(val_predictions_path(out_path), best_val.read_text())
-        result["val_predictions"] = val_predictions_path(out_path).name
     _save(req, run, cfg, result)
     if status in (FINISHED, PRUNED):  # neither resumes: only the best checkpoint is kept
         _prune_checkpoints(work_dir, keep=result["checkpoint"])

@@ -1,2 +1,2 @@
-"""Many runs and many workers: a block of the study, the Optuna search, and the claims that
-let any number of workers share one results folder."""
+"""Many runs and many workers: a block of the study as a grid of runs and the Optuna search,
+both Optuna studies in a storage that any number of workers share."""

@@ -1,9 +1,5 @@
 """Run a block of the study: resolve its base, check the data, then run every experiment x
-seed (finished runs are skipped, interrupted ones resume), saying how far it is."""
-import dataclasses
-import os
-import time
-
+seed as a grid of workers.grid (finished runs are skipped, interrupted ones resume)."""
 from catpose_lib.data.validate import check_dataset
 from catpose_lib.errors import CatposeError
 from catpose_lib.recipe.experiments import (
@@ -15,10 +11,10 @@ from catpose_lib.recipe.experiments import (
     resolve_block,
 )
 from catpose_lib.recipe.knobs import merge_knobs
-from catpose_lib.runs.hooks import block_progress
-from catpose_lib.runs.results import FINISHED, RUNNING_ELSEWHERE, carried_on, load_block_results, seed_stats, winner
-from catpose_lib.runs.run import RunRequest, baseline_base, execute
-from catpose_lib.workers.claims import check_writable
+from catpose_lib.runs.results import FINISHED, carried_on, load_block_results, seed_stats, winner
+from catpose_lib.runs.run import RunRequest, baseline_base
+from catpose_lib.workers.grid import run_grid
+from catpose_lib.workers.storage import check_writable
 
 
 def resolve_base(block, base, results_dir) -> dict:
@@ -84,111 +80,47 @@ def study_walk(results_dir) -> list:
 
 
 def block_jobs(block, experiments=None, seeds=(0,)) -> list:
-    """A block's runs in order, as (experiment, seed): experiment-major, so that task i of a
-    job array is ``block_jobs(...)[i]``."""
+    """A block's runs in order, as (experiment, seed), experiment-major: the grid of its study."""
     if resolve_block(block) == "baseline":
         return [(BASELINE, int(seed)) for seed in seeds]
     return [(exp, int(seed)) for exp in block_experiments(block, experiments) for seed in seeds]
 
 
-def task_index(task, n_jobs: int) -> int:
-    """``task``: an index into the block's jobs, or 'slurm' for $SLURM_ARRAY_TASK_ID."""
-    raw = os.environ.get("SLURM_ARRAY_TASK_ID") if str(task) == "slurm" else task
-    if raw is None:
-        raise CatposeError("--task slurm: SLURM_ARRAY_TASK_ID is not set (not inside a job array task)")
-    try:
-        i = int(raw)
-    except ValueError:
-        raise CatposeError(f"--task must be a job index or 'slurm', not {task!r}") from None
-    if not 0 <= i < n_jobs:
-        raise CatposeError(f"task {i} is out of range: this block has {n_jobs} jobs (experiments x seeds), "
-                           f"indices 0..{n_jobs - 1}; size the array with `run ... --count-tasks`")
-    return i
-
-
 def run_block(block, data_root, results_dir, experiments=None, seeds=(0,),
               device="auto", base="best", scheme=None, shared_knobs=None, num_workers=None,
-              verbose=True, check_data=True, task=None, confirm_seeds=(), wait=None, **run_options) -> list:
+              verbose=True, check_data=True, confirm_seeds=(), wait=True, storage=None, **run_options) -> list:
     """Run a block (or a subset of its experiments) and return the results, one per run.
 
-    Any number of workers may run the same block on one results folder at once: each run is
-    claimed (workers.claims), so it is trained once.  ``task``: only that job of the block
-    (a job-array task).  ``confirm_seeds``: more seeds for the winner (:func:`confirm_winner`).
-    ``wait`` (default: unless ``task``): wait for the runs other workers hold, so that the
-    block's table, verdict and the next block's base see every run.
+    Any number of workers may run the same block (same experiments, seeds and protocol) on one
+    ``storage`` (workers.grid; default: SQLite in the results folder): each run is trained once.
+    ``wait``: wait for the runs other workers train, so that the block's table, verdict and the
+    next block's base see every run; then ``confirm_seeds`` (:func:`confirm_winner`).
     ``run_options`` go to every :class:`RunRequest` (budget, min_epochs, start, starts, protocol:
     recipe.protocols.Settings.run_options; precision, channels_last, image_cache, launcher).
     """
     jobs = block_jobs(block, experiments, seeds)
-    if task is not None:
-        jobs = [jobs[task_index(task, len(jobs))]]
     check_writable(results_dir)
     if check_data:
         check_dataset(data_root, scheme=scheme)
-    base_info = resolve_base(block, base, results_dir)
+    base_info = dict(resolve_base(block, base, results_dir))
     common = dict(shared_knobs or {})
-    base_info = dict(base_info)
 
-    def request(exp, seed, progress):
-        return RunRequest(experiment=exp, data_root=str(data_root), results_dir=str(results_dir),
-                          base=base_info, seed=seed, device=device,
-                          scheme=scheme, shared_knobs=common, num_workers=num_workers,
-                          verbose=verbose, progress=progress, **run_options)
+    def requests(jobs, label="run"):
+        return [RunRequest(experiment=exp, data_root=str(data_root), results_dir=str(results_dir), base=base_info,
+                           seed=seed, device=device, scheme=scheme, shared_knobs=common,
+                           num_workers=num_workers, verbose=verbose, progress=f"{label} {i}/{len(jobs)}",
+                           **run_options) for i, (exp, seed) in enumerate(jobs, 1)]
 
-    wait = _waits(wait, task)
-    results = _execute_jobs(block, jobs, request, verbose, wait=wait)
-    if confirm_seeds and task is None:
-        results += confirm_winner(block, results, confirm_seeds, request, verbose, wait=wait)
+    results = run_grid(requests(jobs), storage, wait, verbose)
+    if confirm_seeds and wait:  # the winner needs every run
+        results += confirm_winner(block, results, confirm_seeds, requests, verbose, storage)
     return results
 
 
-def _waits(wait, task) -> bool:
-    """``wait`` None: wait for the runs other workers hold, unless this is one job-array task."""
-    return task is None if wait is None else bool(wait)
-
-
-def wait_poll_seconds() -> float:
-    return float(os.environ.get("CATPOSE_WAIT_POLL_S", "30"))
-
-
-def wait_for_others(block, results, requests, verbose=True) -> list:
-    """Replace each result 'running elsewhere' by the run's result once its worker has finished
-    it, polling every CATPOSE_WAIT_POLL_S seconds (30); a run whose worker died is taken over
-    and trained here (execute's claim logic).  ``requests``: the RunRequest of each result."""
-    results = list(results)
-    pending = [i for i, r in enumerate(results) if r.get("status") == RUNNING_ELSEWHERE]
-    if pending and verbose:
-        print(f"[{block}] waiting for {len(pending)} run(s) that other workers train: "
-              f"{', '.join(results[i]['name'] for i in pending)}", flush=True)
-    while pending:
-        time.sleep(wait_poll_seconds())
-        for i in pending:
-            results[i] = execute(dataclasses.replace(requests[i], quiet_when_held=True))
-            if verbose and results[i].get("skipped") and results[i].get("status") != RUNNING_ELSEWHERE:
-                print(f"[{block} {results[i]['name']}] {results[i]['status']} by another worker", flush=True)
-        pending = [i for i in pending if results[i].get("status") == RUNNING_ELSEWHERE]
-    return results
-
-
-def _execute_jobs(block, jobs, request, verbose, label="run", wait=False) -> list:
-    results, requests, trained_seconds, trained = [], [], 0.0, 0
-    for i, (exp, seed) in enumerate(jobs, 1):
-        t0 = time.perf_counter()
-        requests.append(request(exp, seed, f"{label} {i}/{len(jobs)}"))
-        with block_progress(len(jobs) - i, trained_seconds / trained if trained else None):
-            results.append(execute(requests[-1]))
-        if not results[-1].get("skipped"):
-            trained_seconds, trained = trained_seconds + time.perf_counter() - t0, trained + 1
-        if verbose and trained and i < len(jobs):
-            print(f"[{block}] {i}/{len(jobs)} runs done; ~{trained_seconds / trained * (len(jobs) - i) / 60:.1f} min "
-                  f"left for the block (at {trained_seconds / trained / 60:.1f} min a run)", flush=True)
-    return wait_for_others(block, results, requests, verbose) if wait else results
-
-
-def confirm_winner(block, results, confirm_seeds, request, verbose=True, wait=False) -> list:
+def confirm_winner(block, results, confirm_seeds, requests, verbose=True, storage=None) -> list:
     """More seeds for the block's winner until the winner has them all: a winner found on one
     seed may lose its place once averaged, and the next one is then confirmed too.  Each
-    (experiment, seed) is tried once."""
+    (experiment, seed) is tried once.  ``requests(jobs, label)``: their RunRequests."""
     added, tried = [], set()
     while True:
         pool = results + added
@@ -204,20 +136,15 @@ def confirm_winner(block, results, confirm_seeds, request, verbose=True, wait=Fa
         if verbose:
             print(f"[{block}] winner so far: run {top:02d}; confirming it with seeds "
                   f"{', '.join(str(seed) for _, seed in jobs)}", flush=True)
-        added += _execute_jobs(block, jobs, request, verbose, label=f"confirm {top:02d}", wait=wait)
+        added += run_grid(requests(jobs, label=f"confirm {top:02d}"), storage, True, verbose)
 
 
-def run_baseline(data_root, results_dir, **kwargs) -> list:
-    """The baseline alone, stored as block 'baseline' (run 00); ``wait`` as in run_block."""
-    seeds = kwargs.pop("seeds", (0,))
-    task = kwargs.pop("task", None)
-    wait = _waits(kwargs.pop("wait", None), task)
-    if task is not None:
-        seeds = [seeds[task_index(task, len(seeds))]]
+def run_baseline(data_root, results_dir, seeds=(0,), wait=True, storage=None, **kwargs) -> list:
+    """The baseline alone, stored as block 'baseline' (run 00); ``wait``, ``storage`` as in run_block."""
     check_writable(results_dir)
     if kwargs.pop("check_data", True):
         check_dataset(data_root, scheme=kwargs.get("scheme"))
     requests = [RunRequest(experiment=BASELINE, data_root=str(data_root), results_dir=str(results_dir),
-                           seed=int(seed), **kwargs) for seed in seeds]
-    results = [execute(req) for req in requests]
-    return wait_for_others("baseline", results, requests, kwargs.get("verbose", True)) if wait else results
+                           seed=int(seed), progress=f"run {i}/{len(seeds)}", **kwargs)
+                for i, seed in enumerate(seeds, 1)]
+    return run_grid(requests, storage, wait, kwargs.get("verbose", True))

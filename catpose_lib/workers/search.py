@@ -13,21 +13,17 @@ import json
 from pathlib import Path
 
 from catpose_lib.data.validate import check_dataset
-from catpose_lib.errors import CatposeError, ParameterError
+from catpose_lib.errors import ParameterError
 from catpose_lib.recipe.config import build_config
 from catpose_lib.recipe.experiments import Experiment, search_block
 from catpose_lib.recipe.params import check_run_parameters
 from catpose_lib.runs.hooks import pruning_trial
 from catpose_lib.runs.results import FINISHED, NOT_CONVERGE, PRUNED, load_block_results, result_path
 from catpose_lib.runs.run import RunRequest, execute
-from catpose_lib.workers.claims import check_writable
 from catpose_lib.workers.search_space import check_space, describe, space_max, suggest, trial_knobs
+from catpose_lib.workers.storage import TrialFailed, check_writable, open_storage, run_of
 
 PRUNERS = ("median", "hyperband", "none")
-
-
-class TrialFailed(CatposeError):
-    """A trial's run failed (its status says why): Optuna marks the trial FAIL, the search goes on."""
 
 
 def default_storage(results_dir, study: str) -> str:
@@ -78,24 +74,6 @@ def make_pruner(pruner, longest_epochs: int):
     return optuna.pruners.NopPruner()
 
 
-def open_storage(url: str):
-    """Optuna's RDB storage with heartbeats, so that a trial whose worker died is marked failed."""
-    import warnings
-
-    import optuna
-
-    kwargs = {}
-    if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["engine_kwargs"] = dict(connect_args=dict(timeout=60))  # several local workers wait their turn
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
-            return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=300, **kwargs)
-    except (ImportError, ValueError, RuntimeError) as exc:
-        raise ParameterError("storage", url, f"not usable: {str(exc).splitlines()[0]}") from None
-
-
 def _plain(value):
     return json.loads(json.dumps(value, default=str))
 
@@ -142,9 +120,10 @@ def run_trial(trial, block, space, run_kwargs) -> float:
     run's best AP (a run that did not converge: its best AP before, or 0)."""
     import optuna
 
-    params = suggest(trial, space)
-    exp = Experiment(trial.number, block, "Search", describe(params), trial_knobs(params), ref_no=-1)
-    req = RunRequest(experiment=exp, progress=f"trial {trial.number}", **run_kwargs)
+    params = suggest(trial, space)  # a dead worker's trial comes back with its params: resumed under its number
+    no = run_of(trial.study.get_trials(deepcopy=False)[trial.number])
+    exp = Experiment(no, block, "Search", describe(params), trial_knobs(params), ref_no=-1)
+    req = RunRequest(experiment=exp, progress=f"trial {no}", **run_kwargs)
     with pruning_trial(trial):
         result = execute(req)
     history = result.get("history") or []

@@ -6,7 +6,7 @@ training throughput (machines with and without bf16 differ about 3x).
 
 Lanes: with ``lanes`` > 1 every process uses one thread; a block's notebook is one lane and
 ``lanes - 1`` more ``run BLOCK`` workers on the same results folder take the runs it has not
-claimed (workers.claims: each run is trained once); the starts are pretrained side by side.
+taken (workers.grid: each run is trained once); the starts are pretrained side by side.
 """
 import json
 import os
