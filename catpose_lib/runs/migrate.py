@@ -4,8 +4,8 @@ today's :func:`recipe.config.run_key` (no paths in it), its config rewritten in 
 its fields renamed (one name per concept) and its work folder, if any, renamed to the new key.
 Nothing is retrained; a run whose old key does not reproduce is left as it was and reported.
 
-Format 2 renames: knobs -> knobs, experiment_knobs -> experiment_knobs,
-shared_knobs -> shared_knobs, base.knobs -> base.knobs, init -> start, protocol (a
+Format 2 renames: overrides -> knobs, experiment_overrides -> experiment_knobs,
+common_overrides -> shared_knobs, base.overrides -> base.knobs, init -> start, protocol (a
 dict) -> its name, with min_epochs beside it."""
 import hashlib
 import json
@@ -20,7 +20,7 @@ from catpose_lib.runs.results import write_block_csv
 FORMAT = 2
 _V1_KEYS = ("model", "codec", "train_dataloader", "val_dataloader", "val_evaluator", "optim_wrapper",
             "param_scheduler", "train_cfg", "randomness", "load_from", "auto_scale_lr", "catpose")
-_RENAMES = {"knobs": "knobs", "experiment_knobs": "experiment_knobs", "shared_knobs": "shared_knobs",
+_RENAMES = {"overrides": "knobs", "experiment_overrides": "experiment_knobs", "common_overrides": "shared_knobs",
             "init": "start"}
 
 
