@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 from catpose_lib.data.animalpose import import_animalpose
+from catpose_lib.data.layout import annotation_path
 from catpose_lib.errors import DataError
 
 CACHE = Path(os.environ.get("CATPOSE_CACHE", Path.home() / ".cache" / "catpose"))
@@ -27,7 +28,7 @@ def synthetic_cats(n_train=1000, n_val=128, n_test=200, size=256, seed=0, diffic
     cache = Path(cache_dir) if cache_dir else CACHE / "data"
     level = "" if difficulty == DEFAULT_DIFFICULTY else f"-{difficulty}"
     root = cache / f"synth_cats-{n_train}-{n_val}-{n_test}-{size}px-seed{seed}{level}"
-    if not (root / "annotations" / "val.json").exists():
+    if not annotation_path(root, "val").exists():
         generate_dataset(root, n_train=n_train, n_val=n_val, n_test=n_test, size=size, seed=seed,
                          difficulty=difficulty)
     return root
@@ -52,6 +53,6 @@ def course_layout_root(path, one_category=None) -> Path:
         return resolve_data_root(path)
 
     root = CACHE / "data" / (path.resolve().name + (f"-{one_category}" if one_category else ""))
-    if not (root / "annotations" / "val.json").exists():
+    if not annotation_path(root, "val").exists():
         import_animalpose(path, root, one_category=one_category)
     return root

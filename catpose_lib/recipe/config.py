@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from catpose_lib.configs import BASELINE_CONFIG
+from catpose_lib.data.layout import annotation_path
 from catpose_lib.data.validate import root_scheme
 from catpose_lib.recipe.budget import apply_budget
 from catpose_lib.recipe.knobs import apply_knobs
@@ -42,7 +43,7 @@ def build_config(data_root, knobs=None, scheme=None, budget="full", seed=0,
             loader.persistent_workers = num_workers > 0
     cfg.model.head.out_channels = n_kpt
     for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
-        evaluator.ann_file = str(Path(data_root) / "annotations" / "val.json")
+        evaluator.ann_file = str(annotation_path(data_root, "val"))
     apply_knobs(cfg, knobs or {})
     # the test loader is a copy of the val loader made when the file was read: give it the
     # val pipeline the knobs edited (input size), or Runner.test crops at the file's 128 px

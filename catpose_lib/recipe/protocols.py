@@ -13,7 +13,7 @@ from catpose_lib.errors import CatposeError, ParameterError
 from catpose_lib.recipe.budget import parse_budget
 from catpose_lib.recipe.experiments import BLOCKS, STUDY
 from catpose_lib.recipe.knobs import merge_knobs
-from catpose_lib.recipe.starts import STARTS_DIR, start_checkpoint_name
+from catpose_lib.recipe.starts import PRETRAIN_BACKBONES, STARTS_DIR, start_checkpoint_name
 
 
 @dataclass(frozen=True)
@@ -32,17 +32,20 @@ class Protocol:
         return out
 
 
-def _pretrained(backbone):
-    return str(STARTS_DIR / start_checkpoint_name(backbone))
+def _pretrained(protocol, backbone):
+    """Where `make study` keeps a protocol's start of a backbone (pretrained at the protocol's length)."""
+    return str(STARTS_DIR / protocol / start_checkpoint_name(backbone))
 
 
 PROTOCOLS = {
-    "full": Protocol("full", "full", description="the reference study's epochs; the start given by --start "
-                                                 "(or none, or ImageNet via --set pretrained=imagenet)"),
+    # the reference study's epochs on a GPU, from the same starts (pretrained at full length on a GPU)
+    "full": Protocol("full", "full", seeds=(0,), confirm_seeds=(1, 2),
+                     starts={b: _pretrained("full", b) for b in PRETRAIN_BACKBONES},
+                     description="a GPU: every run's full epochs; the start of the run's backbone; seeds 1 "
+                                 "and 2 added for the baseline and each block's winner"),
     # sized with study_cost(): ~9.6 CPU-hours on 2 cores if every later block inherits 256 px and HRNet
     "cpu": Protocol("cpu", "0.03", min_epochs=3, seeds=(0,), confirm_seeds=(1, 2),
-                    starts={b: _pretrained(b) for b in ("resnet50", "hrnet_w32", "efficientnet_lite0",
-                                                        "efficientnet_lite2")},
+                    starts={b: _pretrained("cpu", b) for b in PRETRAIN_BACKBONES},
                     description="2 CPU cores: 3% of each run's epochs, at least 3; the cross-species "
                                 "start of the run's backbone; seeds 1 and 2 added for the baseline and "
                                 "each block's winner"),

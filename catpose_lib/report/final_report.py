@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
-from catpose_lib.data.layout import atomic_write_json, blind_test_file
+from catpose_lib.data.layout import annotation_path, atomic_write_json, blind_test_file
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS
 from catpose_lib.recipe.params import check_run_parameters
 from catpose_lib.report.drawing import figure, save
@@ -157,7 +157,7 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
     dev = resolve_device(device)
     models = dict(baseline=build_model(baseline_run, device=dev), final=build_model(final_run, device=dev))
     meta = load_scheme(final_run["scheme"])
-    val_file = root / "annotations" / "val.json"
+    val_file = annotation_path(root, "val")
     val = json.loads(val_file.read_text())
     preds = {name: predict_boxes(m, val_file) for name, m in models.items()}
 
@@ -198,7 +198,7 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
             device=dev))
     complexity = pd.DataFrame(complexity_rows)
 
-    test_file = root / "annotations" / "test_info.json"
+    test_file = annotation_path(root, "test")
     result_keypoints = results_dir / "result_keypoints.json"
     atomic_write_json(result_keypoints, predict_boxes(models["final"], test_file))
 

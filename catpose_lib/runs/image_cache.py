@@ -11,6 +11,8 @@ from pathlib import Path
 from mmpose.datasets.transforms import LoadImage
 from mmpose.registry import TRANSFORMS
 
+from catpose_lib.data.layout import ANNOTATION_FILES
+
 DEFAULT_BUDGET_MB = 2048
 _CACHE = {}
 _CACHE_BYTES = [0]
@@ -48,7 +50,7 @@ def clear_cache():
     _CACHE_BYTES[0] = 0
 
 
-def decoded_size_mb(data_root, ann_files=("annotations/train.json", "annotations/val.json")) -> float:
+def decoded_size_mb(data_root, ann_files=(ANNOTATION_FILES["train"], ANNOTATION_FILES["val"])) -> float:
     """Decoded (uint8 BGR) size of the images referenced by the annotation files."""
     total, seen = 0, set()
     for ann in ann_files:

@@ -22,11 +22,12 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from catpose_lib.data.default_data import course_layout_root
+from catpose_lib.data.layout import annotation_path
 from catpose_lib.recipe.config import build_config
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS
 from catpose_lib.recipe.params import check_run_parameters
 from catpose_lib.recipe.protocols import epoch_cost, study_cost
-from catpose_lib.recipe.starts import PRETRAIN_BUDGET, STARTS_DIR
+from catpose_lib.recipe.starts import PRETRAIN_BUDGET
 from catpose_lib.report.record import notebook_done
 from catpose_lib.runs.precision import apply_speed_options
 
@@ -68,8 +69,8 @@ def measure_epoch_seconds(data_root, device="cpu", precision="auto", iters=6, wa
         runner.train()
     timed = stamps[warmup:]
     samples_per_s = sum(n for _, n in timed) / (timed[-1][0] - stamps[warmup - 1][0])
-    ann = json.loads((Path(data_root) / "annotations" / "train.json").read_text())
-    val = json.loads((Path(data_root) / "annotations" / "val.json").read_text())
+    ann = json.loads(annotation_path(data_root, "train").read_text())
+    val = json.loads(annotation_path(data_root, "val").read_text())
     n_train, n_val = len(ann["annotations"]), len(val["annotations"])
     seconds = (n_train + n_val / 3) / samples_per_s
     return dict(samples_per_s=round(samples_per_s, 2), seconds_per_epoch=round(seconds, 1),
@@ -119,7 +120,8 @@ def _pretrain(backbones, others, cats, results, settings, device, lanes, log):
             b = pending.pop(0)
             cmd = [sys.executable, "-m", "catpose_lib", "pretrain", "--data", str(others), "--zero-shot", str(cats),
                    "--results", str(results), "--backbone", b, "--device", device,
-                   "--budget", PRETRAIN_BUDGET[settings.protocol or "full"][b], "--out", str(STARTS_DIR)]
+                   "--budget", PRETRAIN_BUDGET[settings.protocol or "full"][b],
+                   "--out", str(Path(settings.starts[b]).parent)]
             log(f"[study] pretraining the start of {b}: {' '.join(cmd[1:])}")
             procs.append((b, subprocess.Popen(cmd, env=_env(lanes))))
         time.sleep(5)

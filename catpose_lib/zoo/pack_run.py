@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from catpose_lib.data.layout import atomic_write_json, blind_test_file
+from catpose_lib.data.layout import annotation_path, atomic_write_json, blind_test_file
 from catpose_lib.errors import CatposeError, DataError, ParameterError
 from catpose_lib.recipe.config import with_data
 from catpose_lib.recipe.start import read_state_dict, sha256_file
@@ -51,7 +51,7 @@ def check_request(result_json, name, zoo_root, data_root=None, test_root=None, r
     if not config.is_file():
         raise DataError(f"its resolved config {config.name} is not beside it", file=result_json)
     data = Path(str(data_root or result["data_root"])).expanduser()
-    if not (data / "annotations" / "val.json").is_file():
+    if not annotation_path(data, "val").is_file():
         raise ParameterError("data", str(data), "the run's data (course layout with annotations/val.json); "
                                                 "pass --data where it lies on this machine")
     blind = blind_test_file(test_root, "test_root") if test_root else None
