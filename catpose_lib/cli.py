@@ -19,6 +19,7 @@ COMMANDS = {
     "run": "run",
     "config": "config",
     "table": "table",
+    "text": "text",
     "predict": "predict",
     "pretrain": "pretrain",
     "search": "search",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catpose_lib.data.boxes import margin_box, xywh_to_xyxy
+from catpose_lib.data.boxes import xywh_to_xyxy
 
 _counter = itertools.count()
 
@@ -35,8 +35,9 @@ def draw_instances(vis, rgb, keypoints=None, bboxes_xywh=None, as_gt=True, kpt_t
         inst.keypoints = kp[..., :2]
         if as_gt:
             inst.keypoints_visible = (kp[..., 2] > 0).astype(np.float32)
-        else:
+        else:  # MMPose 1.3.2's visualizer thresholds keypoints_visible (kpt_thr), not keypoint_scores
             inst.keypoint_scores = kp[..., 2]
+            inst.keypoints_visible = kp[..., 2]
     sample = PoseDataSample()
     if as_gt:
         sample.gt_instances = inst
@@ -55,9 +56,47 @@ def load_rgb(path):
         return np.asarray(im.convert("RGB"))
 
 
-def crop(rgb, bbox, margin=0.25):
-    x0, y0, x1, y1 = margin_box(bbox, margin, rgb.shape[1], rgb.shape[0])
-    return rgb[y0:y1, x0:x1]
+def crop_square(rgb, bboxes, margin=0.15, size=320):
+    """The square around ``bboxes`` (COCO [x, y, w, h], their union) grown by ``margin`` x its
+    side, padded with black where it leaves the image, resized to ``size`` x ``size`` px: every
+    panel of a grid then shows its cat on the same extent."""
+    from PIL import Image
+
+    b = np.asarray(bboxes, dtype=float).reshape(-1, 4)
+    x0, y0 = b[:, 0].min(), b[:, 1].min()
+    x1, y1 = (b[:, 0] + b[:, 2]).max(), (b[:, 1] + b[:, 3]).max()
+    side = max(x1 - x0, y1 - y0, 1.0) * (1 + 2 * margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
+    n = int(round(side))
+    canvas = np.zeros((n, n, 3), dtype=np.uint8)
+    h, w = rgb.shape[:2]
+    sx0, sy0, sx1, sy1 = max(0, left), max(0, top), min(w, left + n), min(h, top + n)
+    if sx1 > sx0 and sy1 > sy0:
+        canvas[sy0 - top:sy1 - top, sx0 - left:sx1 - left] = rgb[sy0:sy1, sx0:sx1]
+    return np.asarray(Image.fromarray(canvas).resize((size, size), Image.BILINEAR))
+
+
+def keypoint_sides(meta) -> dict:
+    """{'left' / 'right' / 'centre': RGB colour (0-1)} of a scheme's keypoints as MMPose draws
+    them: a keypoint its flip maps to itself is centre, else left or right by its name."""
+    sides = {}
+    for k in range(meta["num_keypoints"]):
+        name = meta["keypoint_id2name"][k]
+        side = "centre" if meta["flip_indices"][k] == k else (
+            "left" if name.lower().startswith(("l_", "left")) else "right")
+        sides.setdefault(side, tuple(float(c) / 255 for c in meta["keypoint_colors"][k]))
+    return {s: sides[s] for s in ("left", "right", "centre") if s in sides}
+
+
+def side_legend(fig, meta, note=""):
+    """A figure legend of the keypoint colours: the cat's left, right and centre line."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", ls="-", color=c, label=f"{side} keypoints / links")
+               for side, c in keypoint_sides(meta).items()]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
+               title=note or None, title_fontsize=7)
 
 
 def figure(width, height):
@@ -77,9 +116,10 @@ def image_grid(n, cols, cell=(4.0, 3.3)):
     return fig, axes
 
 
-def save(fig, out, dpi=100):
+def save(fig, out, dpi=100, tight=True):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     fig.savefig(out, dpi=dpi)
     return out
