@@ -103,7 +103,8 @@ def reference_comparison(results_dir, reference=None):
                        reference_vs_base=ref_dir, ours_vs_base=our_dir,
                        same_direction=None if ref_dir is None or our_dir is None else ref_dir == our_dir)
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return frame.astype({"base_no": "Int64", "reference_base_no": "Int64"})
 
 
 def _spearman(x, y):
