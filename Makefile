@@ -32,11 +32,15 @@ demo: setup       ## the main job: block 03 on synthetic cats, demo budget (< 15
 demo-start: setup ## rebuild the demo's start checkpoint (pretraining, ~25 min on 2 idle CPU cores)
 	$(PY) scripts/demo.py start-build
 
-# The study's executed notebooks as one shareable HTML document (figures embedded).
-REPORT_NOTEBOOKS ?= results/real_cats/notebooks
+# The study as a paper: one HTML file (figures embedded) built from the results folder and the
+# figures drawn from it; with the data present, the final model's val figures are redrawn too.
+REPORT_RESULTS ?= results/real_cats
+REPORT_FIGURES ?= figures/real_cats
+REPORT_DATA ?= $(HOME)/.cache/catpose/data/animalpose_cats
 .PHONY: report
-report: setup     ## results/report/catpose_report.html from the executed real-cat notebooks
-	$(PY) -m catpose_lib report $(REPORT_NOTEBOOKS) --out results/report
+report: setup     ## results/report/catpose_report.html from the study's results
+	$(PY) -m catpose_lib report --results $(REPORT_RESULTS) --figures $(REPORT_FIGURES) \
+		$(if $(wildcard $(REPORT_DATA)/annotations/val.json),--data-root $(REPORT_DATA)) --out results/report
 
 # The whole real-cat study, resumable (run it again after an interruption): the data imported,
 # the starts it lacks pretrained, notebooks 00-07; it prints its expected time on this machine first.

@@ -19,6 +19,7 @@ COMMANDS = {
     "run": "run",
     "config": "config",
     "table": "table",
+    "text": "text",
     "predict": "predict",
     "pack": "pack",
     "pretrain": "pretrain",

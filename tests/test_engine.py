@@ -526,21 +526,50 @@ def test_a_block_winner_that_loses_to_its_base_is_not_carried_on(tmp_path):
     assert [c[0] for c in candidates] == [0, 6] and len(candidates[0][1]) == 3
 
 
-@pytest.mark.parametrize("aps, beats, adopted", [((0.20, 0.21, 0.22), True, True),    # +0.06, sd 0.01
-                                                 ((0.15, 0.16, 0.17), False, True),   # +0.01 within the noise
-                                                 ((0.13, 0.14, 0.15), False, False)])  # lost: base kept
-def test_block_verdict_says_beyond_noise_and_what_the_next_block_starts_from(tmp_path, aps, beats, adopted):
-    from catpose_lib.report.block_summary import block_verdict
+def _seeds_of(results, block, no, aps):
+    """Record experiment ``no`` of ``block`` with one seed per AP (seed i: aps[i])."""
+    for seed, ap in enumerate(aps):
+        _recorded(results, block, no, seed, ap)
+
+
+@pytest.mark.parametrize("winner_aps, adopted", [((0.43, 0.44, 0.45), True),      # ahead on seeds 1, 2 too
+                                                 ((0.43, 0.398, 0.404), False)])  # ahead on seed 0 alone
+def test_the_rule_reads_the_lead_on_the_seeds_that_did_not_pick_the_winner(tmp_path, winner_aps, adopted):
+    """Block 06 as it happened: the winner's mean over all seeds beats the base, but seed 0 picked
+    it; on seeds 1 and 2 it trails, so the base stays (report.verdict.decide, used by study_walk)."""
+    from catpose_lib.report.verdict import decide, finished_runs, seed_noise
     from catpose_lib.runs.results import load_block_results
 
-    for seed, ap in enumerate(aps):
-        _recorded(tmp_path, "augmentation", 1, seed, ap)
+    _seeds_of(tmp_path, "baseline", 0, (0.40, 0.41, 0.405))
+    _seeds_of(tmp_path, "augmentation", 1, winner_aps)
+    _recorded(tmp_path, "augmentation", 2, 0, 0.39)
+    blocks = {b: load_block_results(tmp_path, b) for b in ("baseline", "augmentation")}
+    noise = seed_noise(blocks)  # baseline: seeds 0-2; run 01: its unselected seeds 1, 2
+    assert noise["df"] == 2 + 1 and [r["no"] for r in noise["recipes"]] == [0, 1]
+    v = decide(blocks["augmentation"], finished_runs(blocks["baseline"], 0), "baseline", noise)
+    assert v["winner"] == 1 and v["picked_on"] == [0] and v["unselected_seeds"] == [1, 2]
+    assert v["mean_AP"] > v["base_AP"]  # ahead on all seeds either way
+    assert v["winner_unselected"] == pytest.approx(sum(winner_aps[1:]) / 2)
+    assert v["base_unselected"] == pytest.approx(0.4075) and v["base_seeds"] == [1, 2]
+    iv = v["interval"]
+    assert iv["kind"] == "seeds only" and iv["low"] < v["difference"] < iv["high"]
+    assert v["adopted"] is adopted and (iv["low"] > 0) is adopted
+    assert v["text"].startswith("Winner: run 01") and ("carried on" in v["text"]) is adopted
+    assert ("the base (baseline) stays" in v["text"]) is not adopted
+
+
+def test_a_winner_with_no_unselected_seed_or_noise_estimate_is_not_carried_on(tmp_path):
+    from catpose_lib.report.verdict import decide, finished_runs
+    from catpose_lib.runs.results import load_block_results
+
+    _recorded(tmp_path, "baseline", 0, 0, 0.15)
+    _recorded(tmp_path, "augmentation", 1, 0, 0.30)  # far ahead, but on the seed that picked it
     _recorded(tmp_path, "augmentation", 2, 0, 0.12)
-    v = block_verdict(load_block_results(tmp_path, "augmentation"), base_ap=0.15, base_sd=0.005)
-    assert v["winner"] == 1 and v["seeds"] == 3 and v["noise"] == pytest.approx(0.01)
-    assert v["beats_base"] is beats and v["adopted"] is adopted
-    assert ("does not beat" in v["text"]) is not beats
-    assert v["text"].endswith("The next block starts from run 01." if adopted else
-                              "Its winner lost to the base: the next block starts from baseline again.")
+    base = finished_runs(load_block_results(tmp_path, "baseline"), 0)
+    v = decide(load_block_results(tmp_path, "augmentation"), base, "baseline", noise=None)
+    assert v["winner"] == 1 and v["winner_unselected"] is None and v["interval"]["kind"] == "none"
+    assert v["adopted"] is False and "stays" in v["text"]
+    v = decide(load_block_results(tmp_path, "augmentation"), {}, "baseline", noise=None)
+    assert v["adopted"] is True  # a base without results: nothing to compare with
 
 

@@ -1,68 +1,125 @@
-"""`make report`: executed notebooks -> one HTML document with their tables and images."""
-import base64
-import io
+"""`make report`: the study as a paper, one HTML file built from the results folder, checked as
+values: its sections in order, the reference comparison's rows, no library log or home path."""
+import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import REPO
+
+SECTIONS = ["abstract", "method", "reference", "block-01-augmentation", "block-02-epochs", "block-03-lr_batch",
+            "block-04-resolution", "block-05-backbone", "block-06-optimizer", "path", "final-model", "limitations",
+            "reproduce"]
 
 
-def _executed(path, heading, table_html, png):
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {heading}"),
-                nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["injected-parameters"]}),
-                nbformat.v4.new_code_cell("report['table']", outputs=[nbformat.v4.new_output(
-                    "execute_result", data={"text/html": table_html, "text/plain": "table"}, execution_count=1)]),
-                nbformat.v4.new_code_cell("display(Image(...))", outputs=[nbformat.v4.new_output(
-                    "display_data", data={"image/png": base64.b64encode(png).decode(), "text/plain": "<Image>"})])]
-    nbformat.write(nb, str(path))
+def _text(html: str) -> str:
+    """The page's words: no embedded images, styles or tags."""
+    html = re.sub(r'src="data:[^"]*"', "", html)
+    html = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
 
 
-def _png(color):
-    import matplotlib
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The committed study's report, built from a copy of its results (nothing written in the repo)."""
+    tmp = tmp_path_factory.mktemp("paper")
+    results = tmp / "real_cats"
+    shutil.copytree(REPO / "results" / "real_cats", results, ignore=shutil.ignore_patterns("notebooks"))
+    out = subprocess.run([sys.executable, "-m", "catpose_lib", "report", "--results", str(results), "--figures",
+                          str(tmp / "figures"), "--out", str(tmp / "report")], cwd=REPO, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return tmp, results, (tmp / "report" / "catpose_report.html")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(1, 1))
-    ax.plot([0, 1], [0, 1], color=color)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+def test_the_report_is_a_paper_with_its_sections_in_order(built):
+    _, _, page = built
+    html = page.read_text()
+    assert page.stat().st_size <= 4 * 2**20
+    positions = [html.index(f'<section id="{s}">') for s in SECTIONS]
+    assert positions == sorted(positions)
+    text = _text(html)
+    abstract = text[text.index("Abstract"):text.index("Method")]
+    for words in ("Question.", "Data.", "Protocol.", "Main result.", "Blind test.", "ground-truth boxes",
+                  "AP 0.391", "scored independently"):
+        assert words in abstract, words
+    assert "final recipe is run 30" in abstract  # block 06's winner is not carried on
+    assert html.count("<figure>") >= 3 * 6 + 5  # 3 per block; the reference, the path, 3 of the final model
+    block6 = text[text.index("Block 06"):text.index("The path from the baseline")]
+    assert "not beyond the noise" in block6 and "Adamax" in block6 and "0.685" in block6  # the reference beside it
 
 
-def test_report_holds_every_notebook_table_and_image(tmp_path):
+def test_the_report_holds_no_log_line_home_path_or_long_number(built):
+    _, _, page = built
+    html = page.read_text()
+    for bad in ("Average Precision  (AP) @[", "WARNING", "Traceback", "/root/", str(Path.home()) + "/",
+                "test-set predictions"):
+        assert bad not in html, bad
+    assert not re.findall(r"\b0\.\d{4,}\b", _text(html))  # numbers to 3 decimals
+
+
+def test_the_reference_comparison_covers_every_reference_run(built):
     import pandas as pd
 
-    nbs = tmp_path / "notebooks"
-    nbs.mkdir()
-    pngs = {"01_augmentation": _png("red"), "03_lr_batch": _png("blue")}
-    for name, png in pngs.items():
-        table = pd.DataFrame({"No.": [1], "Best mAP (epoch: mAP)": [f"3: 0.{len(name)}21"]}).to_html()
-        _executed(nbs / f"{name}.ipynb", f"block {name}", table, png)
-    (nbs / "notes.ipynb").write_text("not a study notebook")  # ignored: not NN_name
-    out = subprocess.run([sys.executable, "-m", "catpose_lib", "report", str(nbs), "--out", str(tmp_path / "report")],
-                         cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    html = (tmp_path / "report" / "catpose_report.html").read_text()
-    assert html.index("block 01_augmentation") < html.index("block 03_lr_batch")  # study order
-    for name, png in pngs.items():
-        assert f"3: 0.{len(name)}21" in html  # the table's value
-        assert base64.b64encode(png).decode()[:200] in html  # the figure, embedded
-    assert html.count("<table") >= 2 and "report['table']" not in html  # code hidden
-    assert "x = 1" not in html  # papermill's injected parameters left out
+    from catpose_lib.report.reference import load_reference
+
+    _, results, _ = built
+    fresh = pd.read_csv(results / "reference_comparison.csv", dtype={"ref_no": str})
+    ref = load_reference()
+    assert len(fresh) == len(ref) == 33 and fresh["ref_no"].tolist() == ref["ref_no"].tolist()  # 0-31 and 26b
+    for col in ("ref_no", "project_no", "block", "reference_best_AP", "best_AP", "best_AP_sd", "seeds",
+                "same_direction"):
+        assert col in fresh.columns, col
+    r19 = fresh[fresh["project_no"] == 19].iloc[0]
+    runs = [json.loads(p.read_text())["best"]["AP"] for p in (results / "lr_batch").glob("19_s[0-9].json")]
+    assert r19["seeds"] == 3 and r19["best_AP"] == pytest.approx(sum(runs) / 3, abs=1e-4)
+    assert r19["reference_best_AP"] == 0.459
+    oom = fresh[fresh["reference_outcome"] == "CUDA out of memory"]
+    assert set(oom["project_no"]) == {27, 29, 30} and oom["same_direction"].isna().all()
+    # the committed CSV is what the results say today
+    committed = pd.read_csv(REPO / "results" / "real_cats" / "reference_comparison.csv", dtype={"ref_no": str})
+    pd.testing.assert_frame_equal(committed, fresh)
 
 
-def test_report_of_an_empty_folder_is_a_clear_error(tmp_path):
-    from catpose_lib.errors import CatposeError
-    from catpose_lib.report.html_report import build_html_report
+def test_the_packaged_reference_is_the_shared_one():
+    shared = REPO.parent / "shared" / "reference" / "course_study.csv"
+    if not shared.is_file():
+        pytest.skip("../shared/reference is absent (fresh clone)")
+    from catpose_lib.report.reference import REFERENCE_CSV
 
-    with pytest.raises(CatposeError, match="no executed notebooks"):
-        build_html_report(tmp_path, tmp_path / "out")
+    assert REFERENCE_CSV.read_text() == shared.read_text()
+
+
+def test_a_note_written_for_other_results_is_flagged():
+    from catpose_lib.report.paper import note_mismatches, read_notes
+
+    notes = read_notes(REPO / "results" / "real_cats")
+    assert set(notes) == {"augmentation", "epochs", "lr_batch", "resolution", "backbone", "optimizer"}
+    assert note_mismatches(notes["optimizer"], {"same_winner": True, "winner_carried_on": False,
+                                                "reference_winner_beats_base": True}) == []
+    assert note_mismatches(notes["optimizer"], {"same_winner": True, "winner_carried_on": True,
+                                                "reference_winner_beats_base": True}) == [
+        ("winner_carried_on", False, True)]
+
+
+def test_the_committed_notes_match_the_committed_results(built):
+    from catpose_lib.report.paper import note_mismatches, read_notes
+    from catpose_lib.report.reference import reference_blocks, reference_comparison
+
+    _, results, page = built
+    facts = reference_blocks(reference_comparison(results), results).set_index("block").to_dict("index")
+    for block, note in read_notes(results).items():
+        assert note_mismatches(note, facts[block]) == [], block
+    assert "written for other results" not in page.read_text()
+
+
+def test_report_of_a_folder_without_results_is_a_clear_error(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "catpose_lib", "report", "--results", str(tmp_path), "--figures",
+                          str(tmp_path / "f"), "--out", str(tmp_path / "out")], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 2 and "no baseline results" in out.stderr
     assert not (tmp_path / "out").exists()

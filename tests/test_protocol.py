@@ -122,8 +122,9 @@ def test_final_sentence_names_the_runs_own_budget_protocol_and_seed_mean():
 
     runs = [dict(no=32, seed=s, parameter="Adamax", budget="0.03", protocol="cpu",
                  best=dict(AP=ap)) for s, ap in ((0, 0.42), (1, 0.40), (2, 0.41))]
-    text = final_sentence(0.1487, 0.41, len(runs), runs[0], "/data/cats")
-    assert text == ("Baseline mAP 0.1487 -> final run 32 (Adamax) 0.4100 over 3 seed(s); the model kept is "
-                    "seed 0 (0.4200), on `/data/cats` at budget `0.03` (protocol `cpu`).")
+    text = final_sentence(0.1487, 0.41, len(runs), runs[0])
+    assert text == ("Baseline best val AP 0.149 -> final run 32 (Adamax) 0.410 over 3 seed(s); the model kept is "
+                    "seed 0 (0.420), at budget `0.03` (protocol `cpu`).  Every AP here is COCO OKS AP on the val "
+                    "split's ground-truth boxes.")  # no data path: a record names no one's folder
     plain = dict(runs[1], protocol=None, budget="full")
-    assert final_sentence(0.1, 0.40, 1, plain, "r").endswith("seed 1 (0.4000), on `r` at budget `full`.")
+    assert "seed 1 (0.400), at budget `full`.  Every AP" in final_sentence(0.1, 0.40, 1, plain)

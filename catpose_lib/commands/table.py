@@ -1,5 +1,5 @@
 """``table WHAT``: print a table of a results folder (a block, the study, its compute, its path,
-the final model's complexity) or of the knobs."""
+the verdicts, the reference study beside it, the final model's complexity) or of the knobs."""
 from catpose_lib.errors import CatposeError
 from catpose_lib.recipe.experiments import BLOCKS
 from catpose_lib.recipe.knobs import KNOBS
@@ -16,6 +16,9 @@ TABLES = {
     "study": "the baseline and every block with results, one after the other",
     "compute": "runs, epochs and hours per block (or of one block), with the total",
     "path": "the recipe carried on after each block (--figure draws it)",
+    "verdicts": "each block's winner and base on the unselected seeds, the interval, carried on or not",
+    "reference": "every run of the reference study beside ours (--figure draws it)",
+    "reference-blocks": "per block: the reference's winner and ours, rank correlation, same direction",
     "complexity": "the final model's and the baseline's complexity and runtime (notebook 07)",
     "knobs": "every knob a run, a block or --set can set, and what it does",
 }
@@ -26,7 +29,8 @@ def add_arguments(p):
     p.add_argument("block", nargs="?", default=None, help="the block, for 'block' (and optionally 'compute')")
     p.add_argument("--results", help="results folder (all tables but 'knobs')")
     p.add_argument("--markdown", action="store_true", help="print as a markdown table")
-    p.add_argument("--figure", default=None, metavar="PNG", help="with 'path': also draw it (notebook 07's figure)")
+    p.add_argument("--figure", default=None, metavar="PNG",
+                   help="with 'path' or 'reference': also draw it (the report's figure)")
 
 
 def run(args):
@@ -38,18 +42,24 @@ def run(args):
         results = load_block_results(args.results, args.block)
         if not results:
             raise CatposeError(f"no results for block {args.block} in {args.results}")
-        table = study_table(results)
+        table = study_table(results, _verdicts(args.results).get(results[0]["block"]))
     elif args.what == "compute":
         table = compute_table(args.results, args.block)
     elif args.what == "study":
         table = whole_study_table(args.results)
     elif args.what == "path":
         table = path_table(args.results, args.figure)
+    elif args.what == "verdicts":
+        table = verdicts_table(args.results)
+    elif args.what == "reference":
+        table = reference_table(args.results, args.figure)
+    elif args.what == "reference-blocks":
+        table = reference_blocks_table(args.results)
     elif args.what == "complexity":
         table = complexity_table(args.results)
     else:
         table = knobs_table()
-    fmt = dict(floatfmt=".4f") if args.what == "path" else {}  # its mAPs, as the study table prints them
+    fmt = dict(floatfmt=".4f") if args.what in ("path", "verdicts", "reference") else {}  # APs as the study table
     print(table.to_markdown(index=False, **fmt) if args.markdown else table.to_string(index=False))
     return 0
 
@@ -109,9 +119,52 @@ def complexity_table(results_dir):
     return pd.read_csv(path)
 
 
+def _verdicts(results_dir) -> dict:
+    """{block: its verdict under the adopt rule} (workers.blocks.study_walk)."""
+    from catpose_lib.workers.blocks import study_walk  # lazy: torch/mmengine (CLI speed)
+
+    return {s["block"]: s["verdict"] for s in study_walk(results_dir) if s.get("verdict")}
+
+
 def whole_study_table(results_dir):
-    """The baseline and every block with results, in study order, one table with a Block column."""
-    return _per_block(results_dir, study_table).fillna("")
+    """The baseline and every block with results, in study order, one table with a Block column;
+    each block's winner marked with the adopt rule's verdict."""
+    verdicts = _verdicts(results_dir)
+    return _per_block(results_dir, lambda results: study_table(results, verdicts.get(results[0]["block"]))).fillna("")
+
+
+def verdicts_table(results_dir):
+    """Per block: the winner, the seeds that picked it, the winner and the base on the other
+    seeds, the difference, its 95% interval and kind, and whether the rule carried it on."""
+    import pandas as pd
+
+    rows = []
+    for block, v in _verdicts(results_dir).items():
+        iv = v.get("interval") or {}
+        rows.append({"block": block, "winner": v.get("winner"), "picked on": ", ".join(map(str, v.get("picked_on") or [])),
+                     "winner (all seeds)": v.get("mean_AP"), "winner (unselected)": v.get("winner_unselected"),
+                     "base": v.get("base"), "base (same seeds)": v.get("base_unselected"),
+                     "difference": v.get("difference"), "low": iv.get("low"), "high": iv.get("high"),
+                     "interval": iv.get("kind"), "carried on": v.get("adopted")})
+    if not rows:
+        raise CatposeError(f"no block verdicts in {results_dir}: no block has a finished run")
+    return pd.DataFrame(rows)
+
+
+def reference_table(results_dir, figure=None):
+    """report.reference.reference_comparison (as ``RESULTS/reference_comparison.csv`` holds it)."""
+    from catpose_lib.report.reference import reference_comparison, reference_figure  # lazy (CLI speed)
+
+    table = reference_comparison(results_dir)
+    if figure:
+        reference_figure(table, figure)
+    return table.fillna("")
+
+
+def reference_blocks_table(results_dir):
+    from catpose_lib.report.reference import reference_blocks, reference_comparison  # lazy (CLI speed)
+
+    return reference_blocks(reference_comparison(results_dir), results_dir).fillna("")
 
 
 def compute_table(results_dir, block=None):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catpose_lib.data.boxes import margin_box, xywh_to_xyxy
+from catpose_lib.data.boxes import xywh_to_xyxy
 
 _counter = itertools.count()
 
@@ -130,9 +130,35 @@ def load_rgb(path):
         return np.asarray(im.convert("RGB"))
 
 
-def crop(rgb, bbox, margin=0.25):
-    x0, y0, x1, y1 = margin_box(bbox, margin, rgb.shape[1], rgb.shape[0])
-    return rgb[y0:y1, x0:x1]
+def crop_square(rgb, bboxes, margin=0.15, size=320):
+    """The square around ``bboxes`` (COCO [x, y, w, h], their union) grown by ``margin`` x its
+    side, padded with black where it leaves the image, resized to ``size`` x ``size`` px: every
+    panel of a grid then shows its cat on the same extent."""
+    from PIL import Image
+
+    b = np.asarray(bboxes, dtype=float).reshape(-1, 4)
+    x0, y0 = b[:, 0].min(), b[:, 1].min()
+    x1, y1 = (b[:, 0] + b[:, 2]).max(), (b[:, 1] + b[:, 3]).max()
+    side = max(x1 - x0, y1 - y0, 1.0) * (1 + 2 * margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
+    n = int(round(side))
+    canvas = np.zeros((n, n, 3), dtype=np.uint8)
+    h, w = rgb.shape[:2]
+    sx0, sy0, sx1, sy1 = max(0, left), max(0, top), min(w, left + n), min(h, top + n)
+    if sx1 > sx0 and sy1 > sy0:
+        canvas[sy0 - top:sy1 - top, sx0 - left:sx1 - left] = rgb[sy0:sy1, sx0:sx1]
+    return np.asarray(Image.fromarray(canvas).resize((size, size), Image.BILINEAR))
+
+
+def side_legend(fig, meta, note=""):
+    """A figure-wide key of the keypoint colours (left, right, centre: side_colours)."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", ls="-", color=c, label=f"{side} keypoints / links")
+               for side, c in side_colours(meta).items()]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
+               title=note or None, title_fontsize=7)
 
 
 def figure(width, height):

@@ -1,6 +1,8 @@
-"""The study's final report (notebook 07): the path from baseline to final, overlays of both
-models on the same validation images, failure cases, per-keypoint error, complexity and
-runtime, and the test-set ``result_keypoints.json``."""
+"""The study's final report (notebook 07): the path from baseline to final, the final model's
+val analysis (report.final_analysis: overlays beside the baseline, failure cases, per-keypoint
+PCK, left / right swaps), complexity and runtime, and its predictions on the data's
+test_info.json boxes (``result_keypoints.json``; in the Animal-Pose course layout those are the
+val boxes) and on a blind test set's boxes (``result_keypoints_test.json``)."""
 import json
 import time
 from pathlib import Path
@@ -10,37 +12,45 @@ from catpose_lib.data.layout import annotation_path, atomic_write_json, blind_te
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS
 from catpose_lib.recipe.params import check_run_parameters
 from catpose_lib.report.drawing import figure, save
-from catpose_lib.report.keypoint_eval import match_predictions, per_instance_oks, per_keypoint_error
-from catpose_lib.report.overlays import comparison_grid
+from catpose_lib.report.final_analysis import (
+    BASELINE_VAL_KEYPOINTS,
+    FINAL_VAL_KEYPOINTS,
+    analyse_val_predictions,
+    kept_val_predictions,
+)
 from catpose_lib.report.record import write_report_record
 from catpose_lib.runs.predict import build_model, predict_boxes
 from catpose_lib.runs.results import FINISHED
 from catpose_lib.runs.run import resolve_device
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
-from catpose_lib.schemes import load_scheme
 from catpose_lib.workers.blocks import run_baseline, study_walk
 
 
 def study_path(results_dir):
     """One row per step of the study's path (workers.blocks.study_walk): the baseline, then
-    after each block with results the recipe carried on (its winner when adopted, else the
-    recipe kept), with the block's own winner beside it.  Candidates for the final model:
-    (no, finished runs, mean best AP) of each recipe on the path."""
+    after each block with results the recipe carried on (its winner when the adopt rule
+    carried it on, else the recipe kept), with the block's own winner beside it: its mean best
+    AP over all its seeds and over the seeds that did not pick it, and the interval of its lead
+    over the base.  Candidates for the final model: (no, finished runs, mean best AP) of each
+    recipe on the path, in path order: the last is the recipe the rule carries out of the study."""
     import pandas as pd
 
     rows, candidates = [], []
     steps = study_walk(results_dir)
     by_block = {step["block"]: step["results"] for step in steps}
     for step in steps:
-        recipe, top = step["recipe"], step["winner"]
+        recipe, top, v = step["recipe"], step["winner"], step.get("verdict") or {}
         if recipe.get("best_AP") is None:
             continue
         runs = [r for r in by_block[recipe["block"]]
                 if r["no"] == recipe["no"] and r["status"] == FINISHED and r.get("best")]
         label = "baseline" if step["block"] == "baseline" else f"{BLOCK_NUMBERS[step['block']]} {step['block']}"
+        iv = v.get("interval") or {}
         rows.append(dict(step=label, run=recipe["no"], parameter=runs[0]["parameter"], mAP=recipe["best_AP"],
-                         best_epoch=runs[0]["best"]["epoch"], seeds=len(runs),
-                         winner=top["no"], winner_mAP=top["best_AP"], adopted=step["adopted"]))
+                         sd=recipe.get("best_sd"), best_epoch=runs[0]["best"]["epoch"], seeds=len(runs),
+                         winner=top["no"], winner_mAP=top["best_AP"], winner_unselected=v.get("winner_unselected"),
+                         base_unselected=v.get("base_unselected"), low=iv.get("low"), high=iv.get("high"),
+                         interval=iv.get("kind"), adopted=step["adopted"]))
         if recipe["no"] not in [c[0] for c in candidates]:
             candidates.append((recipe["no"], runs, recipe["best_AP"]))
     table = pd.DataFrame(rows)
@@ -50,31 +60,33 @@ def study_path(results_dir):
 
 
 def path_figure(table, out):
-    fig = figure(max(5, 1.2 * len(table) + 2), 3.8)
+    """The recipe carried on after each step (mean best val AP ± 1 sd over its seeds), and the
+    winners the rule did not carry on."""
+    fig = figure(max(6, 1.25 * len(table) + 2), 4.2)
     ax = fig.subplots()
-    ax.plot(range(len(table)), table["mAP"], marker="o", label="recipe carried on")
+    x = list(range(len(table)))
+    ax.errorbar(x, table["mAP"], yerr=table["sd"].fillna(0), marker="o", capsize=4,
+                label="recipe carried on (mean ± 1 sd over seeds)")
     lost = table[~table["adopted"]]
-    if not lost.empty:  # a block whose winner lost to the recipe it started from
-        ax.scatter(lost.index, lost["winner_mAP"], marker="x", color="grey", label="block winner, not adopted")
-        ax.legend(fontsize=8, loc="lower right")
+    if not lost.empty:  # a block whose winner the rule did not carry on
+        ax.scatter(lost.index, lost["winner_mAP"], marker="x", color="grey", zorder=3,
+                   label="block winner, not carried on (mean over all its seeds)")
     for i, (ap, run, adopted) in enumerate(zip(table["mAP"], table["run"], table["adopted"])):
         ax.annotate(f"{ap:.3f}\n(run {run:02d}{'' if adopted else ', kept'})", (i, ap), textcoords="offset points",
-                    xytext=(0, 6), ha="center", fontsize=8)
-    ax.set_xticks(range(len(table)), table["step"], rotation=20, fontsize=8)
-    ax.set_ylabel("best val mAP")
+                    xytext=(0, 8), ha="center", fontsize=8)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_xticks(x, table["step"], rotation=20, fontsize=8)
+    ax.set_ylabel("best val AP (COCO OKS, ground-truth boxes)", fontsize=8)
     ax.set_ylim(0, max(0.05, float(table["mAP"].max()) * 1.3))
-    ax.set_title("From baseline to final")
+    ax.set_title("From the baseline to the final recipe: the recipe each block hands on", fontsize=9)
     return save(fig, out, dpi=110)
 
 
-def _per_keypoint_figure(table, out):
-    fig = figure(7, 3.8)
-    ax = fig.subplots()
-    ax.bar(range(len(table)), table["mean_norm_error"])
-    ax.set_xticks(range(len(table)), table.index, rotation=60, ha="right", fontsize=7)
-    ax.set_ylabel("mean error / box size")
-    ax.set_title("Per-keypoint error of the final model (val)")
-    return save(fig, out, dpi=110)
+def write_path(results_dir, figures_dir):
+    """``RESULTS/final_path.csv`` and ``FIGURES/07_final_report/path.png`` from the results."""
+    table, candidates = study_path(results_dir)
+    table.to_csv(Path(results_dir) / "final_path.csv", index=False)
+    return table, candidates, path_figure(table, Path(figures_dir) / "07_final_report" / "path.png")
 
 
 def model_complexity(model, input_size):
@@ -110,13 +122,14 @@ def inference_speed(model, ann_file, flip_test, repeats=1):
     return n / (time.perf_counter() - start)
 
 
-def final_sentence(baseline_ap, final_mean, seeds, kept, root) -> str:
+def final_sentence(baseline_ap, final_mean, seeds, kept) -> str:
     """Baseline -> final, the final's mean over its ``seeds`` (the study path's) and the seed kept,
     at the budget and protocol the runs recorded (a protocol knobs the budget the report was given)."""
     protocol = kept.get("protocol")
-    return (f"Baseline mAP {baseline_ap:.4f} -> final run {kept['no']:02d} ({kept['parameter']}) {final_mean:.4f} "
-            f"over {seeds} seed(s); the model kept is seed {kept['seed']} ({kept['best']['AP']:.4f}), "
-            f"on `{root}` at budget `{kept['budget']}`{f' (protocol `{protocol}`)' if protocol else ''}.")
+    return (f"Baseline best val AP {baseline_ap:.3f} -> final run {kept['no']:02d} ({kept['parameter']}) "
+            f"{final_mean:.3f} over {seeds} seed(s); the model kept is seed {kept['seed']} ({kept['best']['AP']:.3f}), "
+            f"at budget `{kept['budget']}`{f' (protocol `{protocol}`)' if protocol else ''}.  Every AP here is "
+            f"COCO OKS AP on the val split's ground-truth boxes.")
 
 
 def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device="auto",
@@ -124,11 +137,12 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
                      final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True,
                      precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST, protocol=None,
                      start=None, test_root="") -> dict:
-    """The study's path, the final model's overlays, failures, per-keypoint error, complexity
-    and runtime, and its predictions for the data's test boxes (``result_keypoints.json``) and,
-    with ``test_root`` (a blind test set: ``annotations/test_info.json`` + ``images/``, boxes
-    only), for that set's boxes (``result_keypoints_test.json``).  Settings as in
-    report.block_report.run_block_report."""
+    """The study's path, the final model's val analysis (report.final_analysis), complexity and
+    runtime, and its predictions for the data's test_info.json boxes (``result_keypoints.json``)
+    and, with ``test_root`` (a blind test set: ``annotations/test_info.json`` + ``images/``, boxes
+    only), for that set's boxes (``result_keypoints_test.json``).  ``final``: 'best' = the recipe
+    the adopt rule carries out of the study's last block (its best seed is the model), or a
+    run number on the path.  Settings as in report.block_report.run_block_report."""
     import pandas as pd
 
     p = check_run_parameters(budget=budget, seeds=seeds, device=device, precision=precision,
@@ -137,15 +151,16 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
     shared_knobs, s = p["shared_knobs"], p["settings"]
     blind = blind_test_file(test_root) if test_root else None  # checked before any work
     root = resolve_data_root(data_root, **(synthetic or {}))
-    results_dir, figures_dir = Path(results_dir), Path(figures_dir) / "07_final_report"
+    results_dir, figures_root = Path(results_dir), Path(figures_dir)
+    figures_dir = figures_root / "07_final_report"
     figures_dir.mkdir(parents=True, exist_ok=True)
     # the baseline has the confirm seeds too, as in block 01; the study path reads its results from results_dir
     run_baseline(root, results_dir, seeds=list(s.all_seeds), device=device, scheme=scheme,
                  shared_knobs=dict(shared_knobs or {}), num_workers=num_workers, verbose=verbose,
                  precision=precision, channels_last=channels_last, **s.run_options())
-    path_table, candidates = study_path(results_dir)
+    path_table, candidates, path_fig = write_path(results_dir, figures_root)
     if final == "best":
-        chosen = max(candidates, key=lambda c: c[2])
+        chosen = candidates[-1]
     else:
         chosen = next((c for c in candidates if c[0] == int(final)), None)
         if chosen is None:
@@ -156,34 +171,22 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
 
     dev = resolve_device(device)
     models = dict(baseline=build_model(baseline_run, device=dev), final=build_model(final_run, device=dev))
-    meta = load_scheme(final_run["scheme"])
     val_file = annotation_path(root, "val")
-    val = json.loads(val_file.read_text())
-    preds = {name: predict_boxes(m, val_file) for name, m in models.items()}
-
-    # overlays: the same validation images, ground truth | baseline | final
-    anns_by_image = {}
-    for a in val["annotations"]:
-        anns_by_image.setdefault(a["image_id"], []).append(a)
-    by_ann = {name: _by_ann(val, recs) for name, recs in preds.items()}
-    images = [im for im in val["images"] if im["id"] in anns_by_image][:n_overlays]
-    columns = [("ground truth", "gt"), (f"baseline (run 00, mAP {baseline_run['best']['AP']:.3f})", by_ann["baseline"]),
-               (f"final (run {final_run['no']:02d}, mAP {final_run['best']['AP']:.3f})", by_ann["final"])]
-    overlays = comparison_grid(meta, root / "images", [(im, anns_by_image[im["id"]], im["file_name"]) for im in images],
-                               columns, figures_dir / "overlays.png")
-
-    # failure cases: lowest OKS instances of the final model
-    oks = sorted((o for o in per_instance_oks(val, preds["final"], meta["sigmas"]) if o["oks"] == o["oks"]),
-                 key=lambda o: o["oks"])[:n_failures]
-    ann_index = {a["id"]: a for a in val["annotations"]}
-    image_index = {im["id"]: im for im in val["images"]}
-    failure_rows = [(image_index[o["image_id"]], [ann_index[o["ann_id"]]], f"OKS {o['oks']:.2f}") for o in oks]
-    failures = comparison_grid(meta, root / "images", failure_rows,
-                               [("ground truth", "gt"), ("final", by_ann["final"])], figures_dir / "failures.png")
-
-    names = [meta["keypoint_id2name"][i] for i in range(meta["num_keypoints"])]
-    per_kpt = per_keypoint_error(val, preds["final"], names)
-    per_kpt_fig = _per_keypoint_figure(per_kpt, figures_dir / "per_keypoint_error.png")
+    # the val predictions analysed: each run's own kept ones (its recorded AP's), else predicted here
+    val_preds = {}
+    for name, run, fallback in (("baseline", baseline_run, BASELINE_VAL_KEYPOINTS),
+                                ("final", final_run, FINAL_VAL_KEYPOINTS)):
+        kept = kept_val_predictions(results_dir, run)
+        if kept is None:
+            kept = results_dir / fallback
+            atomic_write_json(kept, predict_boxes(models[name], val_file))
+        val_preds[name] = kept
+    analysis = analyse_val_predictions(
+        root, val_preds["final"], final_run["scheme"], figures_dir, results_dir,
+        dict(no=final_run["no"], seed=final_run["seed"], parameter=final_run["parameter"], AP=final_run["best"]["AP"],
+             block=final_run["block"]),
+        others={f"baseline (run 00 seed {baseline_run['seed']})": val_preds["baseline"]},
+        n_overlays=n_overlays, n_failures=n_failures)
 
     complexity_rows = []
     for name, run in (("baseline", baseline_run), ("final", final_run)):
@@ -207,29 +210,33 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
         result_keypoints_test = results_dir / "result_keypoints_test.json"
         atomic_write_json(result_keypoints_test, predict_boxes(models["final"], blind))
 
-    path_fig = path_figure(path_table, figures_dir / "path.png")
-    path_table.to_csv(results_dir / "final_path.csv", index=False)
     complexity.to_csv(results_dir / COMPLEXITY_CSV, index=False)
     first, last = path_table["mAP"].iloc[0], final_run["best"]["AP"]
-    summary = (f"{final_sentence(first, final_mean, len(final_runs), final_run, root)} Test-set predictions: "
-               f"`{result_keypoints}` ({len(json.loads(result_keypoints.read_text()))} instances).")
+    summary = (f"{final_sentence(first, final_mean, len(final_runs), final_run)}  Predictions on the data's "
+               f"test_info.json boxes: `{result_keypoints.name}` ({len(json.loads(result_keypoints.read_text()))} "
+               f"cats; in the Animal-Pose course layout those are the val boxes, so these are val predictions).")
     if result_keypoints_test:
-        summary += (f" Blind test set `{test_root}`: `{result_keypoints_test}` "
-                    f"({len(json.loads(result_keypoints_test.read_text()))} instances, scored separately).")
-    figures = dict(path=path_fig, overlays=overlays, failures=failures, per_keypoint=per_kpt_fig)
-
+        summary += (f"  Blind test set: `{result_keypoints_test.name}` "
+                    f"({len(json.loads(result_keypoints_test.read_text()))} boxes, scored independently against its "
+                    f"withheld keypoints: this package cannot score it).")
+    figures = dict(path=path_fig, overlays=analysis["figures"]["overlays"], failures=analysis["figures"]["failures"],
+                   per_keypoint=analysis["figures"]["per_keypoint_pck"])
+    per_kpt = analysis["per_keypoint"].set_index("keypoint")
     record = write_report_record(results_dir, "07_final_report", data_root=str(root), path=path_table,
                                  baseline_AP=first, final=dict(no=final_run["no"], seed=final_run["seed"],
                                                                AP=last, parameter=final_run["parameter"]),
-                                 complexity=complexity, per_keypoint=per_kpt.reset_index(),
+                                 complexity=complexity, per_keypoint=per_kpt.reset_index(), swap=analysis["swap"],
+                                 val_AP=dict(AP=analysis["AP"], low=analysis["AP_low"], high=analysis["AP_high"]),
                                  result_keypoints=result_keypoints, result_keypoints_test=result_keypoints_test,
                                  figures=figures, summary=summary)
+    sw = analysis["swap"]
+    swap_text = ("Left / right swaps: a left or right keypoint is predicted closer to its mirrored keypoint's true "
+                 f"position than to its own in {sw['rate']:.3f} of {sw['eligible']} cases (95% interval "
+                 f"[{sw['low']:.3f}, {sw['high']:.3f}])." if sw["eligible"] else
+                 "Left / right swaps: no cat has both keypoints of a left / right pair labelled.")
     return dict(data_root=str(root), path_table=path_table, final_run=final_run, baseline_run=baseline_run,
-                per_keypoint=per_kpt, complexity=complexity, failures=oks, result_keypoints=result_keypoints,
-                result_keypoints_test=result_keypoints_test,
+                per_keypoint=per_kpt, swap=analysis["swap"], swap_text=swap_text, complexity=complexity, failures=analysis["failures"],
+                result_keypoints=result_keypoints, result_keypoints_test=result_keypoints_test,
                 figures=figures, summary=summary, record=record)
 
 
-def _by_ann(coco, records):
-    """Predictions keyed by the GT annotation id whose box they were made on."""
-    return {ann["id"]: rec for ann, rec in match_predictions(coco, records)}

@@ -5,25 +5,32 @@ import json
 from pathlib import Path
 
 from catpose_lib.data.layout import atomic_write_text
+from catpose_lib.report.paths import project_root
 
 
-def _plain(value):
+def plain(value, root=None):
+    """``value`` as JSON values: DataFrames as records, paths inside the project relative to
+    its root (a record names no one's home folder), other paths as they are."""
     import pandas as pd
 
+    root = root or project_root()
     if isinstance(value, pd.DataFrame):
         return json.loads(value.to_json(orient="records"))
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v, root) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v, root) for v in value]
     if isinstance(value, Path):
-        return str(value)
+        try:
+            return str(value.resolve().relative_to(root))
+        except ValueError:
+            return str(value)
     return value
 
 
 def write_report_record(results_dir, notebook: str, **values) -> Path:
     path = Path(results_dir) / "reports" / f"{notebook}.json"
-    atomic_write_text(path, json.dumps(_plain(values), indent=1, default=str))
+    atomic_write_text(path, json.dumps(plain(values), indent=1, default=str))
     return path
 
 

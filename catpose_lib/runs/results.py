@@ -141,21 +141,16 @@ def winner(stats):
     return int(done.sort_values(["best_mean"], ascending=False, kind="stable").index[0])
 
 
-def carried_on(winner_ap, base_ap) -> bool:
-    """base=best's rule: a block's winner becomes the next block's base when its mean best AP
-    beats the base it started from (or that base has no AP); otherwise the base is kept."""
-    return base_ap is None or winner_ap > base_ap
-
-
-def _fmt(epoch, mean, sd, seeds, approx=False) -> str:
+def _fmt(epoch, mean, sd, seeds, approx=False, digits=4) -> str:
     if seeds == 1:
-        return f"{int(epoch)}: {mean:.4f}"
-    return f"{'~' if approx else ''}{int(round(epoch))}: {mean:.4f} ± {sd:.4f}"
+        return f"{int(epoch)}: {mean:.{digits}f}"
+    return f"{'~' if approx else ''}{int(round(epoch))}: {mean:.{digits}f} ± {sd:.{digits}f}"
 
 
-def study_table(results: list):
-    """The reference study's table.  With several seeds per run: mean +- std, and a mark on
-    the runs whose difference to the block's best is within the spread (std) of either."""
+def study_table(results: list, verdict=None, digits=4):
+    """The reference study's table: final and best val AP per experiment, mean +- sd over its
+    finished seeds (``digits`` decimals).  ``verdict`` (report.verdict.decide's, for these
+    results): a Verdict column marks the block's winner and whether the adopt rule carried it on."""
     import pandas as pd
 
     stats = seed_stats(results)
@@ -164,26 +159,15 @@ def study_table(results: list):
         if s["seeds"] == 0:
             final = best = s["status"]
         else:
-            final = _fmt(s["final_epoch"], s["final_mean"], s["final_sd"], s["seeds"])
-            best = _fmt(s["best_epoch"], s["best_mean"], s["best_sd"], s["seeds"], approx=True)
+            final = _fmt(s["final_epoch"], s["final_mean"], s["final_sd"], s["seeds"], digits=digits)
+            best = _fmt(s["best_epoch"], s["best_mean"], s["best_sd"], s["seeds"], approx=True, digits=digits)
         rows.append({"No.": no, "Policy": s["policy"], "Parameter": s["parameter"],
                      "Final mAP (epoch: mAP)": final, "Best mAP (epoch: mAP)": best,
                      "Seeds": int(s["seeds"]) or int(s["runs"])})
     table = pd.DataFrame(rows)
-    done = stats[stats["seeds"] > 0]
-    if not done.empty and (done["best_sd"].fillna(0) > 0).any():
-        top = winner(stats)
-        top_mean, top_sd = done.loc[top, "best_mean"], done.loc[top, "best_sd"]
-        marks = []
-        for no in table["No."]:
-            if no == top:
-                marks.append("best")
-            elif no in done.index:
-                gap = top_mean - done.loc[no, "best_mean"]
-                marks.append("within noise of best" if gap <= max(done.loc[no, "best_sd"] or 0, top_sd or 0) else "")
-            else:
-                marks.append("")
-        table["vs best"] = marks
+    if verdict and verdict.get("winner") is not None:
+        mark = "winner, carried on" if verdict["adopted"] else "winner, base stays"
+        table["Verdict"] = [mark if no == verdict["winner"] else "" for no in table["No."]]
     return table
 
 

@@ -11,7 +11,8 @@ from catpose_lib.recipe.experiments import (
     resolve_block,
 )
 from catpose_lib.recipe.knobs import merge_knobs
-from catpose_lib.runs.results import FINISHED, carried_on, load_block_results, seed_stats, winner
+from catpose_lib.report.verdict import decide, finished_runs, seed_noise, val_noise
+from catpose_lib.runs.results import FINISHED, load_block_results, seed_stats, winner
 from catpose_lib.runs.run import RunRequest, baseline_base
 from catpose_lib.workers.grid import run_grid
 from catpose_lib.workers.storage import check_writable
@@ -19,8 +20,8 @@ from catpose_lib.workers.storage import check_writable
 
 def resolve_base(block, base, results_dir) -> dict:
     """``baseline``, or ``best``: the best known recipe after the previous block
-    (:func:`study_walk`): that block's winner (runs.results.winner) when it beats the recipe
-    the block started from, else that recipe, kept.
+    (:func:`study_walk`): that block's winner (runs.results.winner) when the adopt rule
+    (report.verdict.decide) carries it on, else the recipe the block started from, kept.
 
     A base carries only its own experiment's knobs (and its own base's, down the study's
     path), never the protocol given to every run (budget, start checkpoint, model size): those
@@ -57,25 +58,37 @@ def _winner_recipe(block, results) -> dict:
                 runs=[dict(seed=r["seed"], key=r["key"]) for r in runs])
 
 
-def study_walk(results_dir) -> list:
+def study_walk(results_dir, val_file=None) -> list:
     """The study's path of recipes: the baseline, then after each block with finished runs the
-    best known recipe.  A block's winner is adopted when its mean best AP beats the recipe the
-    block started from (runs.results.carried_on); otherwise that recipe is kept (a change
-    that lost is not carried on).  Each step: block, its results, recipe (the base of the next
-    block), winner (the block's own), adopted."""
-    results = load_block_results(results_dir, "baseline")
+    best known recipe.  A block's winner is adopted when the adopt rule (report.verdict.decide,
+    the one place it is written) carries it on against the base its runs started from;
+    otherwise the recipe is kept (a change not shown beyond the noise is not carried on).
+    Each step: block, its results, recipe (the base of the next block), winner (the block's
+    own), adopted, verdict (decide's), and ``started_from`` when the block's runs recorded
+    another base than the recipe the walk had reached (the block predates the rule's path).
+    ``val_file``: the val annotations for paired bootstraps of kept val predictions (default:
+    each run's own data root; see report.verdict.run_val_evals)."""
+    blocks = {block: load_block_results(results_dir, block) for block in ("baseline", *BLOCKS)}
+    noise = seed_noise(blocks)
+    widen = val_noise(blocks, results_dir, val_file)
+    results = blocks["baseline"]
     baseline = _winner_recipe("baseline", results)
     recipe = dict(baseline_base(), **({k: baseline[k] for k in ("best_AP", "seeds", "best_sd", "runs")}
                                       if baseline else {}))
-    steps = [dict(block="baseline", results=results, recipe=recipe, winner=baseline, adopted=True)]
+    steps = [dict(block="baseline", results=results, recipe=recipe, winner=baseline, adopted=True, verdict=None)]
     for block in BLOCKS:
-        results = load_block_results(results_dir, block)
+        results = blocks[block]
         top = _winner_recipe(block, results)
         if top is None:
             continue
-        adopted = carried_on(top["best_AP"], recipe.get("best_AP"))
-        recipe = top if adopted else recipe
-        steps.append(dict(block=block, results=results, recipe=recipe, winner=top, adopted=adopted))
+        started = next(r for r in results if r["no"] == top["no"])["base"]
+        base_runs = finished_runs(blocks.get(started.get("block"), []), started.get("no"))
+        verdict = decide(results, base_runs, started["name"], noise, widen, results_dir, val_file)
+        step = dict(block=block, results=results, winner=top, adopted=verdict["adopted"], verdict=verdict)
+        if started["name"] != recipe["name"]:
+            step["started_from"] = started["name"]
+        recipe = top if verdict["adopted"] else recipe
+        steps.append(dict(step, recipe=recipe))
     return steps
 
 
