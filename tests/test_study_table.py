@@ -1,5 +1,7 @@
-"""`table study`: the README's study table, every block with results in study order."""
+"""`table WHAT`: the study, compute, path and complexity tables, and the generated tables of the
+README and docs/ (scripts/readme_tables.py)."""
 import json
+import runpy
 import subprocess
 import sys
 
@@ -52,21 +54,40 @@ def test_compute_table_sums_each_blocks_epochs_and_hours(tmp_path):
     assert rows["total"][:2] == [rows["baseline"][0] + runs, rows["baseline"][1] + epochs]
 
 
-def test_readme_tables_are_what_the_committed_results_say(tmp_path):
+def test_readme_and_docs_tables_are_what_the_committed_results_say(tmp_path):
     script = [sys.executable, str(REPO / "scripts" / "readme_tables.py")]
-    readme = (REPO / "README.md").read_text()
-    assert "<!-- table: study --results results/real_cats -->" in readme
-    fresh = subprocess.run(script + ["--check"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    tools = runpy.run_path(str(REPO / "scripts" / "readme_tables.py"))  # not __main__: nothing runs
+    pages = tools["default_pages"]()
+    assert pages == [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    text = {p.relative_to(REPO).as_posix(): p.read_text() for p in pages}
+    for page, marker in [("README.md", "path --results results/real_cats"),
+                         ("README.md", "study --results results/real_cats"),
+                         ("docs/study.md", "compute --results results/real_cats"),
+                         ("docs/study.md", "complexity --results results/real_cats"),
+                         ("docs/knobs.md", "knobs")]:
+        assert f"<!-- table: {marker} -->" in text[page], (page, marker)
+    fresh = subprocess.run(script + ["--check"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert fresh.returncode == 0, fresh.stderr
-    stale = tmp_path / "README.md"
-    stale.write_text("# x\n<!-- table: study --results results/demo -->\n| old |\n<!-- end table -->\ntail\n")
-    out = subprocess.run(script + ["--readme", str(stale), "--check"], cwd=REPO, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 1 and "'study --results results/demo' is stale" in out.stderr
-    subprocess.run(script + ["--readme", str(stale)], cwd=REPO, check=True, timeout=300)
-    text = stale.read_text()
-    assert "| old |" not in text and "| lr_batch " in text and text.endswith("<!-- end table -->\ntail\n")
-    assert subprocess.run(script + ["--readme", str(stale), "--check"], cwd=REPO, timeout=300).returncode == 0
+
+    stale = tmp_path / "page.md"
+    stale.write_text("# x\n<!-- table: study --results results/demo -->\n| old |\n<!-- end table -->\nmid\n"
+                     "<!-- table: knobs -->\n| old knobs |\n<!-- end table -->\ntail\n")
+    out = subprocess.run(script + [str(stale), "--check"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1
+    assert "'study --results results/demo' is stale" in out.stderr and "'knobs' is stale" in out.stderr
+    assert "| old |" in stale.read_text()  # --check changes nothing
+    subprocess.run(script + [str(stale)], cwd=REPO, check=True, timeout=300)
+    refreshed = stale.read_text()
+    assert "| old" not in refreshed and "| lr_batch " in refreshed and "| `sigma` " in refreshed
+    assert refreshed.startswith("# x\n<!-- table: study --results results/demo -->\n")
+    assert "<!-- end table -->\nmid\n<!-- table: knobs -->\n" in refreshed
+    assert refreshed.endswith("<!-- end table -->\ntail\n")
+    assert subprocess.run(script + [str(stale), "--check"], cwd=REPO, timeout=300).returncode == 0
+
+    broken = tmp_path / "broken.md"
+    broken.write_text("<!-- table: nosuchtable -->\n<!-- end table -->\n")
+    out = subprocess.run(script + [str(broken)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0 and "table nosuchtable" in out.stderr
 
 
 def test_path_table_carries_each_blocks_recipe_and_draws_it(tmp_path):

@@ -10,7 +10,7 @@ def add_arguments(p):
     p.add_argument("--study", default="search", help="study name (default: %(default)s)")
     p.add_argument("--space", default="", metavar="JSON_OR_FILE",
                    help='search space, knob -> spec, e.g. \'{"lr": ["log", 1e-5, 1e-2], "batch_size": '
-                        '["int", 16, 64, 8], "optimizer": ["cat", ["Adam", "AdamW"]]}\' (default: README\'s)')
+                        '["int", 16, 64, 8], "optimizer": ["cat", ["Adam", "AdamW"]]}\' (default: docs/search.md\'s)')
     p.add_argument("--trials", type=int, default=20,
                    help="trials the study holds when done, all workers together (default: %(default)s)")
     p.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")

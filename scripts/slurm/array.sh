@@ -5,7 +5,7 @@
 # taken, after the heartbeat grace, by the next worker that looks, and resumed.  Several nodes:
 # give a database URL all of them reach (--storage postgresql://...; SQLite is for one machine).
 #
-#   ARGS=(03 --data data/animalpose_cats --results results/real_cats --seeds 0,1,2 --init ckpt.pth)
+#   ARGS=(03 --data data/animalpose_cats --results results/real_cats --seeds 0,1,2 --start ckpt.pth)
 #   N=$(.venv/bin/python -m catpose_lib run "${ARGS[@]}" --count-tasks)   # at most this many are busy
 #   sbatch --array=1-$N scripts/slurm/array.sh "${ARGS[@]}" --storage postgresql://user:pw@db/catpose
 #

@@ -3,7 +3,7 @@
 # mmengine's pytorch launcher (distributed data parallel; the batch size is per GPU, as in
 # MMPose configs).  One node with 4 GPUs:
 #
-#   sbatch --gres=gpu:4 scripts/slurm/torchrun.sh 05 --data D --results R --init ckpt.pth
+#   sbatch --gres=gpu:4 scripts/slurm/torchrun.sh 05 --data D --results R --start ckpt.pth
 #
 # Several nodes: sbatch --nodes=2 --gres=gpu:4 scripts/slurm/torchrun.sh ...  (one torchrun per
 # node through srun, rendezvous on the first node).  A torchrun job is one worker: do not run
