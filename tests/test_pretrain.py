@@ -110,10 +110,11 @@ def test_init_errors_come_before_training(pretrained, tiny_animals, tmp_path):
 
     r0, _ = pretrained
     kw = dict(budget="smoke", device="cpu", num_workers=0, verbose=False)
-    with pytest.raises(CatposeError, match="init: start checkpoint .*nope.pth does not exist"):
+    with pytest.raises(CatposeError, match="start: start checkpoint .*nope.pth does not exist"):
         run_baseline(tiny_animals["cats"], tmp_path / "a", shared_knobs=QUICK, start=tmp_path / "nope.pth", **kw)
     with pytest.raises(CatposeError, match=r"does not match this run's backbone \(HRNet\)"):
-        run_baseline(tiny_animals["cats"], tmp_path / "b", shared_knobs=dict(QUICK, backbone="hrnet_w32"),
+        run_baseline(tiny_animals["cats"], tmp_path / "b", shared_knobs=dict(input_size=64, heatmap_size=16,
+                                                                             backbone="hrnet_w32"),
                      start=r0["start_checkpoint"]["path"], **kw)
     with pytest.raises(CatposeError, match=r"ResNet50\)"):  # a ResNet-18 start for the ResNet-50 baseline
         run_baseline(tiny_animals["cats"], tmp_path / "c", start=r0["start_checkpoint"]["path"], **kw)

@@ -42,7 +42,7 @@ def test_protocol_expands_once_into_explicit_settings(tmp_path):
         check_run_parameters(start=str(ckpt), protocol="cpu")
     with pytest.raises(ParameterError, match="protocol.*one of full, cpu"):
         check_run_parameters(protocol="gpu-ish")
-    with pytest.raises(ParameterError, match="start.*does not exist"):
+    with pytest.raises(ParameterError, match="start.*or a zoo model's name .*it is neither"):
         check_run_parameters(start=str(tmp_path / "nothing.pth"))
 
 
@@ -101,7 +101,9 @@ def test_study_cost_before_running_it():
     from catpose_lib.recipe.experiments import STUDY
     from catpose_lib.recipe.protocols import study_cost
 
-    full = study_cost("full", 80.0).set_index("block")
+    from catpose_lib.recipe.protocols import expand
+
+    full = study_cost(expand(None), 80.0).set_index("block")  # no protocol: budget full, one seed
     # at full budget, one seed: the reference study's epochs, the baseline's 20 included
     inherited = {"lr_batch": 150, "resolution": 150, "backbone": 150, "optimizer": 150}
     expected = 20 + sum(e.knobs.get("epochs", inherited.get(e.block, 20)) for e in STUDY)

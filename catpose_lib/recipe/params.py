@@ -3,6 +3,7 @@ once with one line that names it and what it accepts (errors.ParameterError)."""
 import re
 from pathlib import Path
 
+from catpose_lib import zoo
 from catpose_lib.data.layout import ANNOTATION_FILES
 from catpose_lib.errors import CatposeError, ParameterError
 from catpose_lib.recipe.budget import parse_budget
@@ -99,9 +100,12 @@ def check_run_parameters(block=None, experiments=None, budget=None, seeds=None, 
 
 
 def check_start_given(start) -> str:
-    """A whole-model start given by the user: an existing file (a name of the model zoo once it
-    resolves to one)."""
+    """A whole-model start given by the user: a checkpoint file, or the name of a model in the
+    zoo (catpose_lib.zoo: unpacked once into the cache, its path returned)."""
     path = Path(str(start)).expanduser()
-    if not path.is_file():
-        raise ParameterError("start", start, "a start checkpoint file (e.g. `pretrain`'s); it does not exist")
-    return str(path)
+    if path.is_file():
+        return str(path)
+    if zoo.is_model(str(start)):
+        return zoo.resolve(str(start))
+    raise ParameterError("start", start, "a start checkpoint file (e.g. `pretrain`'s) or a zoo model's name "
+                                         f"({', '.join(zoo.names()) or 'the zoo is empty'}); it is neither")

@@ -9,6 +9,7 @@ one seed per run and two more for each block's winner and the baseline.
 """
 from dataclasses import asdict, dataclass, field
 
+from catpose_lib import zoo
 from catpose_lib.errors import CatposeError, ParameterError
 from catpose_lib.recipe.budget import parse_budget
 from catpose_lib.recipe.experiments import BLOCKS, STUDY
@@ -33,8 +34,10 @@ class Protocol:
 
 
 def _pretrained(protocol, backbone):
-    """Where `make study` keeps a protocol's start of a backbone (pretrained at the protocol's length)."""
-    return str(STARTS_DIR / protocol / start_checkpoint_name(backbone))
+    """A protocol's start of a backbone: the zoo's ``start-<backbone>-<protocol>`` where it ships
+    (catpose_lib.zoo), else where `make study` pretrains it (at the protocol's length)."""
+    shipped = f"start-{backbone}-{protocol}"
+    return shipped if zoo.is_model(shipped) else str(STARTS_DIR / protocol / start_checkpoint_name(backbone))
 
 
 PROTOCOLS = {

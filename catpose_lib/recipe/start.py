@@ -27,10 +27,10 @@ def read_state_dict(path) -> dict:
     try:
         ckpt = load_local_checkpoint(path, map_location="cpu")
     except RuntimeError as exc:
-        raise CatposeError(f"init: {exc}") from None
+        raise CatposeError(f"start: {exc}") from None
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not state:
-        raise CatposeError(f"init: {path} holds no state dict of tensors")
+        raise CatposeError(f"start: {path} holds no state dict of tensors")
     return state
 
 
@@ -47,7 +47,7 @@ def check_start_checkpoint(cfg, path) -> dict:
     record kept in the run's result (path, sha256, tensors loaded, head tensors skipped)."""
     path = Path(str(path)).expanduser()
     if not path.is_file():
-        raise CatposeError(f"init: start checkpoint {path} does not exist")
+        raise CatposeError(f"start: start checkpoint {path} does not exist")
     state = read_state_dict(path)
     state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
     own = _model_state(cfg)
@@ -57,7 +57,7 @@ def check_start_checkpoint(cfg, path) -> dict:
         kind = cfg.model.backbone.get("type")
         depth = cfg.model.backbone.get("depth")
         raise CatposeError(
-            f"init: {path} does not match this run's backbone ({kind}{depth or ''}): "
+            f"start: {path} does not match this run's backbone ({kind}{depth or ''}): "
             f"{len(bad)} of its {len(backbone)} backbone tensors are missing or of another shape "
             f"in the file (e.g. {bad[0]}); use a start checkpoint made for this backbone")
     skipped = sorted(k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape))

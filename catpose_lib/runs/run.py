@@ -14,6 +14,7 @@ import torch
 from mmengine.dist import get_world_size, is_main_process
 from mmengine.runner import Runner
 
+from catpose_lib import zoo
 from catpose_lib.compat import checkpoint_loading
 from catpose_lib.data.layout import atomic_write_text
 from catpose_lib.recipe.budget import parse_budget
@@ -109,7 +110,7 @@ def resolve_run(req: RunRequest) -> dict:
     start = None
     start_path = run_start(req.start, req.starts, cfg, req.knobs)
     if start_path:  # checked before any training: missing file, wrong backbone
-        start = check_start_checkpoint(cfg, start_path)
+        start = check_start_checkpoint(cfg, zoo.resolve(start_path) if zoo.is_model(start_path) else start_path)
         cfg.load_from = start["path"]
     speed = apply_speed_options(cfg, device, req.precision, req.channels_last)
     speed["image_cache"] = use_image_cache(cfg, req.data_root, req.image_cache)

@@ -21,6 +21,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from catpose_lib import zoo
 from catpose_lib.data.default_data import course_layout_root
 from catpose_lib.data.layout import annotation_path
 from catpose_lib.recipe.config import build_config
@@ -79,7 +80,7 @@ def measure_epoch_seconds(data_root, device="cpu", precision="auto", iters=6, wa
 
 def starts_to_build(settings) -> list:
     """The backbones whose start the settings name but which is not on disk yet."""
-    return [b for b, path in settings.starts.items() if not Path(path).is_file()]
+    return [b for b, path in settings.starts.items() if not Path(path).is_file() and not zoo.is_model(path)]
 
 
 def estimate(settings, seconds_per_epoch: float, missing=(), lanes=1):
@@ -166,7 +167,7 @@ def run_study(data, others, results="results/real_cats", figures="figures/real_c
     cats = course_layout_root(data)
     others_root = course_layout_root(others, one_category="animal") if others else None
     missing = starts_to_build(settings)
-    if missing and not others_root:
+    if missing and not others_root and not estimate_only:
         raise ValueError(f"the starts of {', '.join(missing)} are missing and no --others data was given to "
                          f"pretrain them (the other animals, e.g. ../shared/datasets/animalpose_others)")
     measured = measure_epoch_seconds(cats, device, threads=None)
