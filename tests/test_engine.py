@@ -205,6 +205,15 @@ def test_smoke_run_result_then_skip(tiny_cats, tmp_path):
     assert Path(r["checkpoint"]).exists()
     saved = json.loads((tmp_path / "lr_batch" / "10_s0.json").read_text())
     assert saved["key"] == r["key"] and saved["status"] == "finished"
+    # the best epoch's val predictions beside the result: one per val cat, scoring the best AP
+    from catpose_lib.report.keypoint_eval import oks_ap
+    from catpose_lib.schemes import load_scheme
+
+    preds = json.loads((tmp_path / "lr_batch" / "10_s0.val.json").read_text())
+    val = json.loads((tiny_cats / "annotations" / "val.json").read_text())
+    assert saved["val_predictions"] == "10_s0.val.json" and len(preds) == len(val["annotations"])
+    assert oks_ap(tiny_cats / "annotations" / "val.json", preds, load_scheme("cats17")["sigmas"]) == \
+        pytest.approx(r["best"]["AP"], abs=1e-6)
     assert (tmp_path / "lr_batch.csv").read_text().count("\n") == 2
     again = _run(tiny_cats, tmp_path, experiments=[10])
     assert again[0].get("skipped") and again[0]["key"] == r["key"]

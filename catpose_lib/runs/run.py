@@ -39,6 +39,7 @@ from catpose_lib.runs.results import (
     result_path,
     run_name,
     summarise_history,
+    val_predictions_path,
     write_block_csv,
     write_result,
 )
@@ -212,6 +213,10 @@ def _train_and_record(req: RunRequest, run: dict) -> dict:
     result["world_size"] = get_world_size()
     if not is_main_process():
         return result
+    best_val = work_dir / hooks.BEST_VAL_PREDICTIONS
+    if best_val.exists():  # the best epoch's val predictions beside the result (runs.results.val_predictions_path)
+        atomic_write_text(val_predictions_path(out_path), best_val.read_text())
+        result["val_predictions"] = val_predictions_path(out_path).name
     _save(req, run, cfg, result)
     if status in (FINISHED, PRUNED):  # neither resumes: only the best checkpoint is kept
         _prune_checkpoints(work_dir, keep=result["checkpoint"])
