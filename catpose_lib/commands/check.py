@@ -1,5 +1,7 @@
 """``python -m catpose_lib check ROOT``: validate a dataset in the course layout."""
 
+from catpose_lib.console import say
+
 HELP = "validate a course-layout dataset (annotations, images, boxes, keypoint counts); exit 2 on problems"
 
 
@@ -15,5 +17,5 @@ def run(args) -> int:
     from catpose_lib.data.validate import check_dataset, format_report
 
     report = check_dataset(args.root, scheme=args.scheme, decode=args.decode)
-    print(format_report(report))
+    say(format_report(report))
     return 0

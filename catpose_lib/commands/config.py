@@ -6,6 +6,7 @@ import os
 from mmengine.config import DictAction
 
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.console import say
 
 HELP = "print the resolved MMPose config of run N (0 = baseline) without training"
 
@@ -45,11 +46,11 @@ def run(args):
                      precision=args.precision, channels_last=args.channels_last, init=args.init, verbose=False,
                      protocol=args.protocol)
     run_ = resolve_run(req)
-    print(f"# run {exp.no:02d} ({exp.block}): {exp.parameter}\n"
-          f"# base: {base['name']} {base['overrides']}\n# experiment knobs: {exp.overrides}\n"
-          f"# protocol {args.protocol or 'none'}; knobs for every run: {p['overrides']}; budget {run_['budget']}; "
-          f"{run_['cfg'].train_cfg.max_epochs} epochs; seed {args.seed}; "
-          f"start checkpoint: {run_['init']['path'] + ' sha256 ' + run_['init']['sha256'] if run_['init'] else 'none'}\n"
-          f"# run key {run_['key']} (train: python -m catpose_lib run {exp.block} --experiments {exp.no} ...)")
-    print(run_["cfg"].pretty_text)
+    say(f"# run {exp.no:02d} ({exp.block}): {exp.parameter}\n"
+        f"# base: {base['name']} {base['overrides']}\n# experiment knobs: {exp.overrides}\n"
+        f"# protocol {args.protocol or 'none'}; knobs for every run: {p['overrides']}; budget {run_['budget']}; "
+        f"{run_['cfg'].train_cfg.max_epochs} epochs; seed {args.seed}; "
+        f"start checkpoint: {run_['init']['path'] + ' sha256 ' + run_['init']['sha256'] if run_['init'] else 'none'}\n"
+        f"# run key {run_['key']} (train: python -m catpose_lib run {exp.block} --experiments {exp.no} ...)")
+    say(run_["cfg"].pretty_text)
     return 0

@@ -1,5 +1,7 @@
 """``predict RUN``: COCO keypoint results for the boxes of an annotation file."""
 
+from catpose_lib.console import say
+
 HELP = "write result_keypoints.json (COCO results) from a run's best checkpoint on given boxes"
 
 
@@ -15,6 +17,6 @@ def run(args):
     from catpose_lib.runs.predict import predict_file
 
     summary = predict_file(args.run, args.ann, args.out, device=args.device, flip_test=not args.no_flip)
-    print(f"wrote {summary['out']}: {summary['instances']} instances on {summary['images']} images "
-          f"(run {summary['run']} of block {summary['block']})")
+    say(f"wrote {summary['out']}: {summary['instances']} instances on {summary['images']} images "
+        f"(run {summary['run']} of block {summary['block']})")
     return 0

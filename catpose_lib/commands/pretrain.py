@@ -6,6 +6,7 @@ from mmengine.config import DictAction
 
 from catpose_lib.runs.pretrain import PRETRAIN_RUNS
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.console import say
 
 HELP = ("pretrain ResNet-50 / HRNet-W32 pose models on other animals (Animal-Pose dogs, sheep, "
         "horses, cows) and export the start checkpoints that cat runs take with --init")
@@ -48,5 +49,5 @@ def run(args):
     # a backbone another worker is pretraining is not a failure: that worker exports its checkpoint
     failed = [r for r in done["results"] if r["status"] not in (FINISHED, RUNNING_ELSEWHERE)]
     for r in failed:
-        print(f"[pretrain {r['parameter']}] {r['status']}")
+        say(f"[pretrain {r['parameter']}] {r['status']}")
     return 1 if failed else 0

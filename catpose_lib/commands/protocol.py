@@ -1,5 +1,7 @@
 """``protocol NAME``: what a protocol sets, and the study's cost under it before running it."""
 
+from catpose_lib.console import say
+
 HELP = "show a named protocol (budget, epoch floor, starts, seeds) and estimate the study's hours under it"
 
 
@@ -15,8 +17,8 @@ def run(args):
 
     proto = get_protocol(args.name)
     for key, value in proto.record().items():
-        print(f"{key:>14}: {value}")
-    print(f"\nthe study under '{proto.name}' at {args.seconds_per_epoch:g} s per baseline epoch "
-          f"(later blocks assumed to inherit 150 epochs, 256 px, HRNet-W32: the dearest path):")
-    print(study_cost(proto, args.seconds_per_epoch).to_string(index=False))
+        say(f"{key:>14}: {value}")
+    say(f"\nthe study under '{proto.name}' at {args.seconds_per_epoch:g} s per baseline epoch "
+        f"(later blocks assumed to inherit 150 epochs, 256 px, HRNet-W32: the dearest path):")
+    say(study_cost(proto, args.seconds_per_epoch).to_string(index=False))
     return 0

@@ -1,5 +1,7 @@
 """``report``: the executed notebooks of a study as one HTML document (figures embedded)."""
 
+from catpose_lib.console import say
+
 HELP = "render a folder of executed notebooks into one HTML report (nbconvert, figures embedded)"
 
 
@@ -14,5 +16,5 @@ def run(args):
     from catpose_lib.report.html_report import build_html_report
 
     out = build_html_report(args.notebooks, args.out, title=args.title, exclude_input=not args.with_code)
-    print(f"report: {out} ({out.stat().st_size / 2**20:.1f} MB)")
+    say(f"report: {out} ({out.stat().st_size / 2**20:.1f} MB)")
     return 0

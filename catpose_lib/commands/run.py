@@ -5,6 +5,7 @@ import os
 from mmengine.config import DictAction
 
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.console import say
 
 HELP = "run a block of the study (training + validation), skipping finished runs"
 
@@ -67,8 +68,8 @@ def run(args):
     if args.count_tasks:
         from catpose_lib.workers.blocks import block_jobs
 
-        print(len(block_jobs(p["block"], p["experiments"],
-                             baseline_seeds if p["block"] == "baseline" else seeds)))
+        say(len(block_jobs(p["block"], p["experiments"],
+                           baseline_seeds if p["block"] == "baseline" else seeds)))
         return 0
     cache = {"auto": "auto", "on": True, "off": False}[args.image_cache]
     kwargs = dict(budget=p["budget"], device=args.device, scheme=args.scheme,
@@ -85,5 +86,5 @@ def run(args):
     from mmengine.dist import is_main_process
 
     if is_main_process():
-        print(study_table(results).to_string(index=False))
+        say(study_table(results).to_string(index=False))
     return 0 if all(not r["status"].startswith("failed") for r in results) else 1

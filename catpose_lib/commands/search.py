@@ -5,6 +5,7 @@ import os
 from mmengine.config import DictAction
 
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.console import say
 
 HELP = "Optuna search over the study's knobs (TPE, pruning per epoch); each trial a run in RESULTS/search/<study>/"
 
@@ -57,11 +58,11 @@ def run(args):
                       channels_last=args.channels_last, image_cache={"auto": "auto", "on": True, "off": False}[
                           args.image_cache], init=args.init)
     study = done["study"]
-    print(trials_table(study).to_string(index=False))
+    say(trials_table(study).to_string(index=False))
     if not any(t.state.name == "COMPLETE" for t in study.trials):
-        print(f"study '{args.study}' ({done['storage']}): no finished trial yet")
+        say(f"study '{args.study}' ({done['storage']}): no finished trial yet")
         return 1
     best = study.best_trial
-    print(f"best: trial {best.number}, AP {best.value:.4f}, {best.params} "
-          f"(study '{args.study}', {done['storage']}, {done['trained_epochs']} training epochs)")
+    say(f"best: trial {best.number}, AP {best.value:.4f}, {best.params} "
+        f"(study '{args.study}', {done['storage']}, {done['trained_epochs']} training epochs)")
     return 0

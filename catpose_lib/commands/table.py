@@ -1,5 +1,7 @@
 """``table BLOCK``: print the reference study's table of a block."""
 
+from catpose_lib.console import say
+
 HELP = ("print a block's table: No., Policy, Parameter, Final mAP (epoch: mAP), Best mAP (epoch: mAP); "
         "'study' prints every block's, one after the other; 'path' the recipe carried on after each block; "
         "'complexity' the final report's model complexity and runtime")
@@ -34,7 +36,7 @@ def run(args):
             raise CatposeError(f"no results for block {args.block} in {args.results}")
         table = study_table(results)
     fmt = dict(floatfmt=".4f") if args.block == "path" else {}  # its mAPs, as the study table prints them
-    print(table.to_markdown(index=False, **fmt) if args.markdown else table.to_string(index=False))
+    say(table.to_markdown(index=False, **fmt) if args.markdown else table.to_string(index=False))
     return 0
 
 

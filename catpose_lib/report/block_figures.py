@@ -42,14 +42,20 @@ def plot_ap_per_run(results: list, base_ap=None):
     return fig
 
 
-def plot_curves(results: list, y="AP", ylabel="val mAP"):
+def plot_curves(results: list, y="AP", ylabel="val mAP", base_results=(), base_name="base"):
+    """One curve per run (mean and sd over seeds); the base's runs, given, as a grey dashed curve."""
     import seaborn as sns
 
     frame = history_frame(results)
+    base = history_frame(list(base_results))
     fig = figure(7, 4)
     ax = fig.subplots()
+    if not base.empty and base[y].notna().any():
+        sns.lineplot(data=base, x="epoch", y=y, errorbar="sd", color="grey", ls="--", marker="s",
+                     label=f"base: {base_name}", ax=ax)
     if not frame.empty and frame[y].notna().any():
         sns.lineplot(data=frame, x="epoch", y=y, hue="run", errorbar="sd", marker="o", ax=ax)
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7, loc="best")
     if y == "train_loss":
         ax.set_yscale("log")
@@ -58,11 +64,14 @@ def plot_curves(results: list, y="AP", ylabel="val mAP"):
     return fig
 
 
-def save_block_figures(results: list, figures_dir, block: str, base_ap=None) -> dict:
-    """Write ap_per_run.png, ap_curves.png, loss_curves.png under figures_dir/<block>/."""
+def save_block_figures(results: list, figures_dir, block: str, base_ap=None, base_results=(),
+                       base_name="base") -> dict:
+    """Write ap_per_run.png, ap_curves.png, loss_curves.png under figures_dir/<block>/; the
+    curves with the base's (``base_results``: its runs, when measured)."""
     out = Path(figures_dir) / block
     out.mkdir(parents=True, exist_ok=True)
+    base = dict(base_results=base_results, base_name=base_name)
     figs = dict(ap_per_run=plot_ap_per_run(results, base_ap),
-                ap_curves=plot_curves(results, "AP", "val mAP"),
-                loss_curves=plot_curves(results, "train_loss", "mean train loss"))
+                ap_curves=plot_curves(results, "AP", "val mAP", **base),
+                loss_curves=plot_curves(results, "train_loss", "mean train loss", **base))
     return {name: save(fig, out / f"{name}.png", dpi=110) for name, fig in figs.items()}

@@ -2,8 +2,10 @@
 from pathlib import Path
 
 from catpose_lib.data.default_data import resolve_data_root
+from catpose_lib.console import logged
 
 
+@logged("00_dataset")
 def run_dataset_report(data_root="", scheme=None, figures_dir="figures", results_dir="results",
                        synthetic=None, n_samples=8, seed=0) -> dict:
     """Check the dataset, compute its tables (also saved as CSV) and draw sample images."""

@@ -10,6 +10,7 @@ from catpose_lib.recipe.experiments import BLOCK_NUMBERS
 from catpose_lib.runs.results import FINISHED
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.workers.blocks import run_baseline
+from catpose_lib.console import logged
 
 
 def study_path(results_dir):
@@ -118,6 +119,7 @@ def final_sentence(baseline_ap, final_mean, seeds, kept, root) -> str:
             f"on `{root}` at budget `{kept['budget']}`{f' (protocol `{protocol}`)' if protocol else ''}.")
 
 
+@logged("07_final_report")
 def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), device="auto",
                      results_dir="results", figures_dir="figures", overrides=None, synthetic=None,
                      final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True,
@@ -133,7 +135,7 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     from catpose_lib.runs.predict import build_model, predict_boxes
     from catpose_lib.runs.run import resolve_device
     from catpose_lib.report.keypoint_eval import per_instance_oks, per_keypoint_error
-    from catpose_lib.report.overlays import comparison_grid
+    from catpose_lib.report.overlays import by_annotation, comparison_grid
     from catpose_lib.schemes import load_scheme
 
     from catpose_lib.recipe.params import check_run_parameters
@@ -175,7 +177,7 @@ def run_final_report(data_root="", scheme=None, budget="full", seeds=(0,), devic
     anns_by_image = {}
     for a in val["annotations"]:
         anns_by_image.setdefault(a["image_id"], []).append(a)
-    by_ann = {name: _by_ann(val, recs) for name, recs in preds.items()}
+    by_ann = {name: by_annotation(val, recs) for name, recs in preds.items()}
     images = [im for im in val["images"] if im["id"] in anns_by_image][:n_overlays]
     columns = [("ground truth", "gt"), (f"baseline (run 00, mAP {baseline_run['best']['AP']:.3f})", by_ann["baseline"]),
                (f"final (run {final_run['no']:02d}, mAP {final_run['best']['AP']:.3f})", by_ann["final"])]
@@ -249,10 +251,3 @@ def _blind_test_file(test_root) -> Path:
         raise ParameterError("test_root", test_root, "a test set folder with annotations/test_info.json and "
                                                      f"images/ (boxes only); {ann} or its images/ is missing")
     return ann
-
-
-def _by_ann(coco, records):
-    """Predictions keyed by the GT annotation id whose box they were made on."""
-    from catpose_lib.report.keypoint_eval import match_predictions
-
-    return {ann["id"]: rec for ann, rec in match_predictions(coco, records)}

@@ -3,6 +3,8 @@ AP, zero-shot AP on the cats, start checkpoint and its sha256) and the held-out 
 import statistics
 from pathlib import Path
 
+from catpose_lib.console import logged
+
 
 def pretrain_table(results: list):
     import pandas as pd
@@ -36,6 +38,7 @@ def plot_pretrain_curves(results: list, path):
     return save(fig, path, dpi=110)
 
 
+@logged("00_pretrain")
 def run_pretrain_report(data, results_dir, figures_dir, zero_shot=None, backbones=("resnet50", "hrnet_w32"),
                         out_dir=None, budget="full", seed=0, device="auto", overrides=None, **run_options) -> dict:
     from catpose_lib.runs.pretrain import pretrain_backbones

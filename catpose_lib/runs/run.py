@@ -21,6 +21,7 @@ from catpose_lib.runs.results import (CUDA_OOM, FINISHED, KEPT_STATUSES, LOST_CL
                                         result_path, run_name, summarise_history, write_block_csv,
                                         write_result)
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.console import say
 
 
 def baseline_base() -> dict:
@@ -159,7 +160,7 @@ def execute(req: RunRequest) -> dict:
     claim = RunClaim(work_dir, req.data_root, run["fingerprint"])
     if not claim.acquire():
         if req.verbose and not req.quiet_when_held:
-            print(f"[{exp.block} {name}] being trained by {describe(claim.holder)}: skipped", flush=True)
+            say(f"[{exp.block} {name}] being trained by {describe(claim.holder)}: skipped")
         return dict(no=exp.no, ref_no=exp.ref_no, name=name, block=exp.block, policy=exp.policy,
                     parameter=exp.parameter, seed=req.seed, budget=budget, key=key, base=req.base,
                     status=RUNNING_ELSEWHERE, claimed_by=claim.holder, skipped=True,
@@ -170,7 +171,7 @@ def execute(req: RunRequest) -> dict:
         if done:
             return done
         if claim.taken_over and req.verbose:
-            print(f"[{exp.block} {name}] taking over from {describe(claim.taken_over)} (gone)", flush=True)
+            say(f"[{exp.block} {name}] taking over from {describe(claim.taken_over)} (gone)")
         return _train_and_record(req, run, claim)
     finally:
         claim.release()
@@ -180,7 +181,7 @@ def _finished_result(out_path, key, exp, name, verbose):
     previous = read_result(out_path)
     if previous and previous.get("key") == key and previous.get("status") in KEPT_STATUSES:
         if verbose:
-            print(f"[{exp.block} {name}] already done ({previous['status']}): skipped", flush=True)
+            say(f"[{exp.block} {name}] already done ({previous['status']}): skipped")
         previous["skipped"] = True
         return previous
     return None
@@ -196,8 +197,8 @@ def _record_twin(req: RunRequest, run: dict, twin_path, twin: dict) -> dict:
                   same_as=f"{twin['block']} {twin['name']}", same_as_path=str(twin_path),
                   started=now_iso(), ended=now_iso(), wall_seconds=0.0, train_seconds=0.0, skipped=False)
     if req.verbose:
-        print(f"[{exp.block} {name}] same trained config, data, start and seed as {result['same_as']} "
-              f"(key {run['key']}): its result is taken, not trained again", flush=True)
+        say(f"[{exp.block} {name}] same trained config, data, start and seed as {result['same_as']} "
+            f"(key {run['key']}): its result is taken, not trained again")
     _save(req, run, run["cfg"], result)
     return result
 
@@ -225,8 +226,8 @@ def _train_and_record(req: RunRequest, run: dict, claim=None) -> dict:
     if req.verbose:
         extra = f", overrides for every run {req.common_overrides}" if req.common_overrides else ""
         where = f", {req.progress}" if req.progress else ""
-        print(f"[{exp.block} {name}{where}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
-              f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget}{extra})", flush=True)
+        say(f"[{exp.block} {name}{where}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
+            f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget}{extra})")
     status, message = _train(_without_start(cfg) if resumed else cfg, device)
     history = _read_history(work_dir)
     result.update(summarise_history(history))

@@ -12,6 +12,7 @@ from catpose_lib.runs.results import (FINISHED, RUNNING_ELSEWHERE, carried_on, l
                                        winner)
 from catpose_lib.runs.run import RunRequest, baseline_base, execute
 from catpose_lib.errors import CatposeError
+from catpose_lib.console import say
 
 
 def resolve_base(block, base, results_dir) -> dict:
@@ -155,14 +156,14 @@ def wait_for_others(block, results, requests, verbose=True) -> list:
     results = list(results)
     pending = [i for i, r in enumerate(results) if r.get("status") == RUNNING_ELSEWHERE]
     if pending and verbose:
-        print(f"[{block}] waiting for {len(pending)} run(s) that other workers train: "
-              f"{', '.join(results[i]['name'] for i in pending)}", flush=True)
+        say(f"[{block}] waiting for {len(pending)} run(s) that other workers train: "
+            f"{', '.join(results[i]['name'] for i in pending)}")
     while pending:
         time.sleep(wait_poll_seconds())
         for i in pending:
             results[i] = execute(dataclasses.replace(requests[i], quiet_when_held=True))
             if verbose and results[i].get("skipped") and results[i].get("status") != RUNNING_ELSEWHERE:
-                print(f"[{block} {results[i]['name']}] {results[i]['status']} by another worker", flush=True)
+                say(f"[{block} {results[i]['name']}] {results[i]['status']} by another worker")
         pending = [i for i in pending if results[i].get("status") == RUNNING_ELSEWHERE]
     return results
 
@@ -179,8 +180,8 @@ def _execute_jobs(block, jobs, request, verbose, label="run", wait=False) -> lis
         if not results[-1].get("skipped"):
             trained_seconds, trained = trained_seconds + time.perf_counter() - t0, trained + 1
         if verbose and trained and i < len(jobs):
-            print(f"[{block}] {i}/{len(jobs)} runs done; ~{trained_seconds / trained * (len(jobs) - i) / 60:.1f} min "
-                  f"left for the block (at {trained_seconds / trained / 60:.1f} min a run)", flush=True)
+            say(f"[{block}] {i}/{len(jobs)} runs done; ~{trained_seconds / trained * (len(jobs) - i) / 60:.1f} min "
+                f"left for the block (at {trained_seconds / trained / 60:.1f} min a run)")
     return wait_for_others(block, results, requests, verbose) if wait else results
 
 
@@ -201,8 +202,8 @@ def confirm_winner(block, results, confirm_seeds, request, verbose=True, wait=Fa
             return added
         tried.update((top, seed) for _, seed in jobs)
         if verbose:
-            print(f"[{block}] winner so far: run {top:02d}; confirming it with seeds "
-                  f"{', '.join(str(seed) for _, seed in jobs)}", flush=True)
+            say(f"[{block}] winner so far: run {top:02d}; confirming it with seeds "
+                f"{', '.join(str(seed) for _, seed in jobs)}")
         added += _execute_jobs(block, jobs, request, verbose, label=f"confirm {top:02d}", wait=wait)
 
 
