@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from catpose_lib import __version__
+from catpose_lib.console import library_log
 from catpose_lib.errors import CatposeError
 
 # command name -> module in catpose_lib.commands.  Each module defines HELP (one line),
@@ -56,7 +57,8 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        with library_log(args.command):  # metric printouts and warnings: a log named at the end
+            return int(args.func(args) or 0)
     except CatposeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -94,9 +94,9 @@ def test_block_notebook(tiny_cats, tmp_path, name):
     results, figures = tmp_path / "results", tmp_path / "figures"
     prev = _previous_winner(name, tiny_cats, results)
     runs = BLOCK_RUNS[name]
-    _execute(name, tmp_path, data_root=str(tiny_cats), budget="smoke", seeds="0", device="cpu",
-             experiments=",".join(map(str, runs)), base="best" if prev else "baseline",
-             results_dir=str(results), figures_dir=str(figures), shared_knobs=_quick(name), num_workers=0)
+    nb = _execute(name, tmp_path, data_root=str(tiny_cats), budget="smoke", seeds="0", device="cpu",
+                  experiments=",".join(map(str, runs)), base="best" if prev else "baseline",
+                  results_dir=str(results), figures_dir=str(figures), shared_knobs=_quick(name), num_workers=0)
     rec = _record(results, name)
     assert sorted(r["No."] for r in rec["table"]) == runs
     assert sorted({r["no"] for r in rec["runs"]}) == runs
@@ -109,9 +109,15 @@ def test_block_notebook(tiny_cats, tmp_path, name):
     assert rec["interval"]["kind"] in ("none", "seeds only", "seeds + paired val bootstrap",
                                        "seeds + val sd measured elsewhere") and rec["interval"]["method"]
     assert rec["adopted"] is (rec["base_AP"] is None or (rec["interval"]["low"] or 0) > 0)
-    for fig in ("ap_per_run", "ap_curves", "loss_curves"):
+    for fig in ("ap_per_run", "ap_curves", "loss_curves", "overlays"):  # overlays: truth | base | winner
         w, h = _png_size(rec["figures"][fig])
         assert w > 200 and h > 100
+    # the notebook shows our lines; pycocotools' summaries are in the log it names at the end
+    text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert "Average Precision" not in text
+    if "epoch 2/2  AP" in text:  # trained here (02's run 06 is run 01's twin)
+        log = Path(text.split("library output (metric printouts, warnings): ")[1].split()[0])
+        assert "Average Precision" in log.read_text()
     if name == "03_lr_batch":  # rendered again from the results alone: no data, nothing trained
         stamps = {p: p.stat().st_mtime_ns for p in results.glob("*/*_s*.json")}
         _execute(name, tmp_path, experiments=",".join(map(str, runs)), base="best" if prev else "baseline",

@@ -4,6 +4,8 @@ from catpose_lib.data.validate import (
     format_report,
 )
 
+from catpose_lib.console import say
+
 HELP = "validate a course-layout dataset (annotations, images, boxes, keypoint counts); exit 2 on problems"
 
 
@@ -18,5 +20,5 @@ def add_arguments(parser):
 def run(args) -> int:
 
     report = check_dataset(args.root, scheme=args.scheme, decode=args.decode)
-    print(format_report(report))
+    say(format_report(report))
     return 0

@@ -8,6 +8,7 @@ from catpose_lib.data.default_data import resolve_data_root
 from catpose_lib.recipe.config import portable
 from catpose_lib.recipe.experiments import Experiment, get_experiment
 from catpose_lib.recipe.params import BASES, check_run_parameters
+from catpose_lib.console import say
 
 HELP = "print the resolved MMPose config of run N (0 = baseline) without training; --diff: against its base"
 
@@ -46,11 +47,11 @@ def run(args):
 
     req, run_, text = resolved(exp)
     if not args.diff:
-        print(config_header(req, run_) + text, end="")
+        say(config_header(req, run_) + text, end="")
         return 0
     _, base_run, base_text = resolved(Experiment(base.get("no", 0), base.get("block", "baseline"),
                                                  "base", base["name"], {}))
-    print("".join(difflib.unified_diff(base_text.splitlines(keepends=True), text.splitlines(keepends=True),
-                                       f"base {base['name']} (key {base_run['key']})",
-                                       f"run {exp.no:02d} {exp.parameter} (key {run_['key']})")), end="")
+    say("".join(difflib.unified_diff(base_text.splitlines(keepends=True), text.splitlines(keepends=True),
+                                     f"base {base['name']} (key {base_run['key']})",
+                                     f"run {exp.no:02d} {exp.parameter} (key {run_['key']})")), end="")
     return 0

@@ -1,6 +1,8 @@
 """``python -m catpose_lib import-animalpose SRC ROOT``: Animal-Pose keypoints.json -> course layout."""
 from catpose_lib.data.animalpose import import_animalpose
 
+from catpose_lib.console import say
+
 HELP = "convert an Animal-Pose keypoints.json (+ images/) into the course layout (animalpose20 scheme)"
 
 
@@ -26,9 +28,9 @@ def run(args) -> int:
                           categories=args.category, link=not args.copy,
                           one_category=args.one_category)
     cats = ", ".join(f"{name} (id {cid}, raw id {raw})" for cid, name, raw in s["categories"])
-    print(f"wrote {s['root']}: train {s['images']['train']} images / {s['instances']['train']} instances, "
-          f"val {s['images']['val']} images / {s['instances']['val']} instances; "
-          f"test_info.json = the val images' boxes (the raw data has no test split)")
-    print(f"categories: {cats}; images hard-linked {s['linked']}, copied {s['copied']}"
-          + (f"; {s['dropped_images']} image(s) without selected instances skipped" if s["dropped_images"] else ""))
+    say(f"wrote {s['root']}: train {s['images']['train']} images / {s['instances']['train']} instances, "
+        f"val {s['images']['val']} images / {s['instances']['val']} instances; "
+        f"test_info.json = the val images' boxes (the raw data has no test split)")
+    say(f"categories: {cats}; images hard-linked {s['linked']}, copied {s['copied']}"
+        + (f"; {s['dropped_images']} image(s) without selected instances skipped" if s["dropped_images"] else ""))
     return 0

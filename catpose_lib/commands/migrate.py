@@ -1,5 +1,6 @@
 """``migrate RESULTS``: bring results written by an older catpose to today's format, checked."""
 from catpose_lib.runs.migrate import migrate_results
+from catpose_lib.console import say
 
 HELP = "re-key and rename the results of an older catpose in place (checked; nothing is retrained)"
 
@@ -13,8 +14,8 @@ def run(args):
     done = migrate_results(args.results)
     for d in done:
         if d["status"] != "current":
-            print(f"{d['path']}: {d['status']}" + (f" {d['key_before']} -> {d['key']}" if "key_before" in d else ""))
+            say(f"{d['path']}: {d['status']}" + (f" {d['key_before']} -> {d['key']}" if "key_before" in d else ""))
     failed = [d for d in done if d["status"] not in ("migrated", "current")]
-    print(f"{len(done)} runs: {sum(d['status'] == 'migrated' for d in done)} migrated, "
-          f"{sum(d['status'] == 'current' for d in done)} already current, {len(failed)} left as they were")
+    say(f"{len(done)} runs: {sum(d['status'] == 'migrated' for d in done)} migrated, "
+        f"{sum(d['status'] == 'current' for d in done)} already current, {len(failed)} left as they were")
     return 1 if failed else 0

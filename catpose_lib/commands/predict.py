@@ -2,6 +2,7 @@
 COCO file), with one overlay per photo."""
 import argparse
 import sys
+from catpose_lib.console import say
 
 HELP = ("predict cat keypoints on your own photos (files or folders of jpg/png; each whole photo is the cat's "
         "box unless --boxes gives boxes): COCO keypoint results + one overlay per photo")
@@ -47,7 +48,7 @@ def run(args):
     if not summary["photos"]:
         print(f"error: nothing could be predicted ({skipped} file(s) skipped)", file=sys.stderr)
         return 1
-    print(f"wrote {summary['results']}: {summary['records']} cat(s) on {summary['photos']} photo(s)"
-          + (f", {len(summary['overlays'])} overlay(s)" if summary["overlays"] else "")
-          + (f"; {skipped} file(s) skipped" if skipped else "") + f" ({summary['seconds']:.1f} s)")
+    say(f"wrote {summary['results']}: {summary['records']} cat(s) on {summary['photos']} photo(s)"
+        + (f", {len(summary['overlays'])} overlay(s)" if summary["overlays"] else "")
+        + (f"; {skipped} file(s) skipped" if skipped else "") + f" ({summary['seconds']:.1f} s)")
     return 0

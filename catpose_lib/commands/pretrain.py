@@ -1,4 +1,5 @@
 """``pretrain``: cross-species pose pretraining on the other animals (the start for cat runs)."""
+from catpose_lib.console import say
 from catpose_lib.commands.options import add_shared_knobs, add_speed, hide_gpu_for_cpu, speed_options
 from catpose_lib.recipe.starts import PRETRAIN_BACKBONES
 from catpose_lib.runs.results import (
@@ -41,5 +42,5 @@ def run(args):
     # a backbone another worker is pretraining is not a failure: that worker exports its checkpoint
     failed = [r for r in done["results"] if r["status"] not in (FINISHED, RUNNING_ELSEWHERE)]
     for r in failed:
-        print(f"[pretrain {r['parameter']}] {r['status']}")
+        say(f"[pretrain {r['parameter']}] {r['status']}")
     return 1 if failed else 0

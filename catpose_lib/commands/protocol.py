@@ -3,6 +3,8 @@ from dataclasses import asdict
 
 from catpose_lib.recipe.protocols import PROTOCOLS, expand, get_protocol, study_cost
 
+from catpose_lib.console import say
+
 HELP = "show a named protocol (budget, epoch floor, starts, seeds) and estimate the study's hours under it"
 
 
@@ -15,10 +17,10 @@ def add_arguments(p):
 
 def run(args):
     proto = get_protocol(args.name)
-    print(f"{'description':>14}: {proto.description}")
+    say(f"{'description':>14}: {proto.description}")
     for key, value in asdict(expand(args.name)).items():  # what every run of the study gets
-        print(f"{key:>14}: {value}")
-    print(f"\nthe study under '{proto.name}' at {args.seconds_per_epoch:g} s per baseline epoch "
-          f"(later blocks assumed to inherit 150 epochs, 256 px, HRNet-W32: the dearest path):")
-    print(study_cost(args.name, args.seconds_per_epoch).to_string(index=False))
+        say(f"{key:>14}: {value}")
+    say(f"\nthe study under '{proto.name}' at {args.seconds_per_epoch:g} s per baseline epoch "
+        f"(later blocks assumed to inherit 150 epochs, 256 px, HRNet-W32: the dearest path):")
+    say(study_cost(args.name, args.seconds_per_epoch).to_string(index=False))
     return 0

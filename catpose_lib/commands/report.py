@@ -1,5 +1,7 @@
 """``report``: the study as a paper, one HTML file built from a results folder and the figures
 drawn from it (report.paper)."""
+from catpose_lib.console import say
+
 HELP = "build the study's report (one HTML file, figures embedded) from a results folder"
 
 
@@ -20,5 +22,5 @@ def run(args):
 
     data_root = Path(args.data_root).expanduser() if args.data_root else None
     out = build_paper(args.results, args.figures, args.out, data_root=data_root, reference=args.reference)
-    print(f"report: {out} ({out.stat().st_size / 2**20:.1f} MB)")
+    say(f"report: {out} ({out.stat().st_size / 2**20:.1f} MB)")
     return 0

@@ -9,6 +9,7 @@ from catpose_lib.commands.options import (
 )
 from catpose_lib.recipe.params import BASES, check_run_parameters
 from catpose_lib.runs.results import study_table
+from catpose_lib.console import say
 
 HELP = "run a block of the study (training + validation), skipping finished runs"
 
@@ -56,7 +57,7 @@ def run(args):
     s = p["settings"]
     baseline = p["block"] == "baseline"
     if args.count_tasks:
-        print(len(block_jobs(p["block"], p["experiments"], s.all_seeds if baseline else s.seeds)))
+        say(len(block_jobs(p["block"], p["experiments"], s.all_seeds if baseline else s.seeds)))
         return 0
     kwargs = dict(device=args.device, scheme=args.scheme, verbose=not args.quiet, launcher=args.launcher,
                   wait=args.wait, storage=args.storage, shared_knobs=p["shared_knobs"],
@@ -67,5 +68,5 @@ def run(args):
         results = run_block(p["block"], args.data, args.results, experiments=p["experiments"], seeds=list(s.seeds),
                             base=args.base, confirm_seeds=s.confirm_seeds, **kwargs)
     if is_main_process():
-        print(study_table(results).to_string(index=False))
+        say(study_table(results).to_string(index=False))
     return 0 if all(not r["status"].startswith("failed") for r in results) else 1

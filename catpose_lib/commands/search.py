@@ -1,4 +1,5 @@
 """``search``: Optuna search over the study's knobs (TPE, per-epoch pruning), trials as runs."""
+from catpose_lib.console import say
 from catpose_lib.commands.options import add_scheme, add_shared_knobs, add_speed, hide_gpu_for_cpu, speed_options
 
 HELP = "Optuna search over the study's knobs (TPE, pruning per epoch); each trial a run in RESULTS/search/<study>/"
@@ -46,11 +47,11 @@ def run(args):
                       shared_knobs=args.shared_knobs, verbose=not args.quiet, start=args.start,
                       **speed_options(args))
     study = done["study"]
-    print(trials_table(study).to_string(index=False))
+    say(trials_table(study).to_string(index=False))
     if not any(t.state.name == "COMPLETE" for t in study.trials):
-        print(f"study '{args.study}' ({done['storage']}): no finished trial yet")
+        say(f"study '{args.study}' ({done['storage']}): no finished trial yet")
         return 1
     best = study.best_trial
-    print(f"best: trial {best.number}, AP {best.value:.4f}, {best.params} "
-          f"(study '{args.study}', {done['storage']}, {done['trained_epochs']} training epochs)")
+    say(f"best: trial {best.number}, AP {best.value:.4f}, {best.params} "
+        f"(study '{args.study}', {done['storage']}, {done['trained_epochs']} training epochs)")
     return 0

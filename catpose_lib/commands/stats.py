@@ -1,5 +1,7 @@
 """``python -m catpose_lib stats ROOT``: tables describing a course-layout dataset."""
 
+from catpose_lib.console import say
+
 HELP = "print split sizes, instances per image, box sizes and per-keypoint labelled rates of a dataset"
 
 
@@ -20,8 +22,8 @@ def run(args) -> int:
         plot_samples,
     )
 
-    print(format_stats(dataset_stats(args.root)))
+    say(format_stats(dataset_stats(args.root)))
     if args.plot:
         plot_samples(args.root, split=args.split, n=args.n, seed=args.seed, out=args.plot)
-        print(f"\nsaved {args.plot}")
+        say(f"\nsaved {args.plot}")
     return 0

@@ -1,6 +1,8 @@
 """``synth ROOT``: draw the synthetic cats dataset (the package's default data) into ROOT."""
 import argparse
 
+from catpose_lib.console import say
+
 HELP = "Draw a synthetic cats dataset (course layout, COCO keypoints) into a new folder."
 
 
@@ -38,8 +40,8 @@ def run(args) -> int:
     summary = generate_dataset(args.root, n_train=args.train, n_val=args.val, n_test=args.test,
                                size=args.size, seed=args.seed, difficulty=args.difficulty)
     images, annotations = summary["images"], summary["annotations"]
-    print(f"wrote {summary['root']} in {summary['seconds']:.1f} s: "
-          + ", ".join(f"{split} {images[split]} images / {annotations[split]} cats"
-                      for split in images)
-          + f" ({summary['size']}x{summary['size']} px, seed {summary['seed']}, {summary['difficulty']})")
+    say(f"wrote {summary['root']} in {summary['seconds']:.1f} s: "
+        + ", ".join(f"{split} {images[split]} images / {annotations[split]} cats"
+                    for split in images)
+        + f" ({summary['size']}x{summary['size']} px, seed {summary['seed']}, {summary['difficulty']})")
     return 0

@@ -9,6 +9,7 @@ from catpose_lib.runs.results import (
     study_table,
     with_hours,
 )
+from catpose_lib.console import say
 
 HELP = "print a table of the results or of the knobs (markdown with --markdown): see `table --help`"
 TABLES = {
@@ -60,7 +61,7 @@ def run(args):
     else:
         table = knobs_table()
     fmt = dict(floatfmt=".4f") if args.what in ("path", "verdicts", "reference") else {}  # APs as the study table
-    print(table.to_markdown(index=False, **fmt) if args.markdown else table.to_string(index=False))
+    say(table.to_markdown(index=False, **fmt) if args.markdown else table.to_string(index=False))
     return 0
 
 

@@ -2,6 +2,7 @@
 adopt rule (the one wording, report.verdict) or each block's verdict.  scripts/readme_tables.py
 keeps such paragraphs in README.md and docs/*.md current (``<!-- text: ARGS -->`` blocks)."""
 from catpose_lib.errors import CatposeError
+from catpose_lib.console import say
 
 HELP = "print a generated paragraph (the adopt rule, the verdicts) as markdown: see `text --help`"
 TEXTS = {
@@ -19,7 +20,7 @@ def run(args):
     from catpose_lib.report.verdict import RULE, method_sentence  # lazy: numpy (CLI speed)
 
     if args.what == "rule":
-        print(f"{RULE}\n\n{method_sentence()}")
+        say(f"{RULE}\n\n{method_sentence()}")
         return 0
     if not args.results:
         raise CatposeError("text verdicts needs --results (a results folder)")
@@ -30,5 +31,5 @@ def run(args):
     if not steps:
         raise CatposeError(f"no block verdicts in {args.results}: no block has a finished run")
     for s in steps:
-        print(f"- **{BLOCK_NUMBERS[s['block']]} {s['block']}:** {s['verdict']['text']}")
+        say(f"- **{BLOCK_NUMBERS[s['block']]} {s['block']}:** {s['verdict']['text']}")
     return 0

@@ -52,6 +52,11 @@ PROTOCOLS = {
                     description="2 CPU cores: 3% of each run's epochs, at least 3; the cross-species "
                                 "start of the run's backbone; seeds 1 and 2 added for the baseline and "
                                 "each block's winner"),
+    # `make demo` (scripts/demo.py): the floor gives the baseline (lr 1e-5, 1 of its 20 epochs at 5%)
+    # as many epochs as block 03's runs, so that the lr is what differs between them
+    "demo": Protocol("demo", "0.05", min_epochs=8,
+                     description="`make demo`: 5% of each run's epochs, at least 8 (8 of 150, 10 of 200, "
+                                 "9 of 175; the baseline 8 of 20); the start given by --init; one seed"),
 }
 
 

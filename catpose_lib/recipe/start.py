@@ -4,12 +4,14 @@ training, and recorded by sha256.
 Why this exists: mmengine's ``load_from`` loads non-strictly and only logs what it could not
 load, so a ResNet checkpoint handed to an HRNet run would silently train from scratch.  Here
 every backbone tensor of the run's model must be in the file with the same shape; head
-tensors of another shape (another keypoint count) are skipped and listed.
+tensors of another shape (another keypoint count) are skipped and listed, and so are the
+tensors the file lacks (a start whose output layer was left out on purpose).
 """
 import hashlib
 from pathlib import Path
 
 from catpose_lib.compat.checkpoint_loading import load_local_checkpoint
+from catpose_lib.data.layout import atomic_replace
 from catpose_lib.errors import CatposeError
 
 
@@ -63,4 +65,24 @@ def check_start_checkpoint(cfg, path) -> dict:
     skipped = sorted(k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape))
     loaded = sum(1 for k in own if k in state and k not in skipped)
     return dict(path=str(path.resolve()), sha256=sha256_file(path), tensors_loaded=loaded,
-                tensors_in_model=len(own), skipped_shape_mismatch=skipped)
+                tensors_in_model=len(own), skipped_shape_mismatch=skipped,
+                not_in_file=sorted(k for k in own if k not in state))  # these start as the model initialises them
+
+
+def checkpoint_without(src, out, prefixes) -> dict:
+    """A whole-model start without the tensors whose names start with one of ``prefixes`` (e.g.
+    ``head.final_layer.``: the output layer starts fresh, as MMPose initialises it; the backbone
+    must stay, check_start_checkpoint needs it).  Written as a plain ``{'state_dict', 'meta'}``
+    file; returns its path, sha256 and the tensors dropped."""
+    import torch
+
+    prefixes = tuple(prefixes)
+    state = read_state_dict(src)
+    dropped = sorted(k for k in state if k.startswith(prefixes))
+    if not dropped or any(k.startswith("backbone.") for k in dropped):
+        raise CatposeError(f"init: {src}: no tensor starts with {prefixes}, or a backbone tensor does")
+    out = Path(out)
+    with atomic_replace(out) as tmp:
+        torch.save(dict(state_dict={k: v for k, v in state.items() if k not in dropped},
+                        meta=dict(derived_from=str(src), derived_from_sha256=sha256_file(src), dropped=dropped)), tmp)
+    return dict(path=str(out.resolve()), sha256=sha256_file(out), dropped=dropped)

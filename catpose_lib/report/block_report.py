@@ -4,10 +4,12 @@ which also renders a finished block again without training anything)."""
 from dataclasses import asdict
 from pathlib import Path
 
+from catpose_lib.console import logged
 from catpose_lib.data.default_data import resolve_data_root
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS, resolve_block
 from catpose_lib.recipe.params import check_run_parameters
 from catpose_lib.report.block_figures import save_block_figures
+from catpose_lib.report.overlays import run_overlays
 from catpose_lib.report.record import write_report_record
 from catpose_lib.report.verdict import RULE, decide, finished_runs, method_sentence, seed_noise, verdict_frame
 from catpose_lib.runs.results import load_block_results, study_table
@@ -15,6 +17,15 @@ from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECI
 from catpose_lib.workers.blocks import resolve_base, run_baseline, run_block, study_walk
 
 
+def _log_name(block, *args, **kwargs) -> str:
+    """The log's name: the block's notebook (a bad block is reported by check_run_parameters)."""
+    try:
+        return f"{BLOCK_NUMBERS[resolve_block(block)]}_{resolve_block(block)}"
+    except (KeyError, ValueError):
+        return "block"
+
+
+@logged(_log_name)
 def run_block_report(block, data_root="", scheme=None, budget=None, seeds=None, device="auto",
                      experiments=None, base="best", results_dir="results", figures_dir="figures",
                      shared_knobs=None, synthetic=None, num_workers=None, verbose=True,
@@ -51,10 +62,12 @@ def run_block_report(block, data_root="", scheme=None, budget=None, seeds=None, 
                                data_root=str(root))
 
 
-def render_block_report(block, results_dir, figures_dir, experiments=None, settings=None, data_root=None) -> dict:
+def render_block_report(block, results_dir, figures_dir, experiments=None, settings=None, data_root=None,
+                        n_overlays=4) -> dict:
     """A block's table, figures, verdict and record (``RESULTS/reports/NN_block.json``) from
     the results folder: the runs of ``experiments`` (default all) against the base they
-    started from, decided by the study's adopt rule (report.verdict, via study_walk)."""
+    started from, decided by the study's adopt rule (report.verdict, via study_walk); the
+    overlays: ground truth | base | winner on ``n_overlays`` val cats (when their checkpoints exist)."""
     block = resolve_block(block)
     results = [r for r in load_block_results(results_dir, block) if not experiments or r["no"] in experiments]
     if not results:
@@ -74,6 +87,11 @@ def render_block_report(block, results_dir, figures_dir, experiments=None, setti
     base_ap, base_sd = _mean_sd(base_aps)
     notebook = f"{BLOCK_NUMBERS[block]}_{block}"
     figure_paths = save_block_figures(results, figures_dir, block, base_runs, base["name"])
+    overlays = winner_overlays(results, base_runs, base["name"], verdict.get("winner"),
+                               val_file or Path(results[0]["data_root"]) / "annotations" / "val.json",
+                               Path(figure_paths["ap_curves"]).parent / "overlays.png", n_overlays)
+    if overlays:
+        figure_paths["overlays"] = overlays
     table = study_table(results, verdict)
     interval = verdict.get("interval") or {}
     record = write_report_record(
@@ -93,6 +111,21 @@ def render_block_report(block, results_dir, figures_dir, experiments=None, setti
                 base_text=base_text, base_results=base_runs, results=results, table=table, verdict=verdict,
                 verdict_table=verdict_frame(verdict), rule=f"{RULE}\n\n{method_sentence()}", figures=figure_paths,
                 settings=settings, record=record)
+
+
+def winner_overlays(results, base_runs, base_name, top, val_file, out, n=4, device="auto"):
+    """Ground truth | the base | the block's winner ``top`` (the best seed of each) on ``n`` val
+    cats; None without a winner, a base run, the val file, or their checkpoints on disk."""
+    from catpose_lib.runs.run import resolve_device  # lazy: torch/mmengine (CLI speed)
+
+    finished = [r for r in base_runs if r.get("best")]
+    if top is None or not finished or not n or not val_file or not Path(val_file).is_file():
+        return None
+    best = max((r for r in results if r["no"] == top and r.get("best")), key=lambda r: r["best"]["AP"])
+    base = max(finished, key=lambda r: r["best"]["AP"])
+    runs = [(f"base: {base_name} (mAP {base['best']['AP']:.3f})", base),
+            (f"winner: run {top:02d}, {best['parameter']} (mAP {best['best']['AP']:.3f})", best)]
+    return run_overlays(runs, val_file, out, n=n, device=resolve_device(device))
 
 
 def _mean_sd(values):

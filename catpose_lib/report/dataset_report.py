@@ -1,6 +1,7 @@
 """Dataset analysis as the 00 notebook renders it: stats tables and sample images."""
 from pathlib import Path
 
+from catpose_lib.console import logged
 from catpose_lib.data.default_data import resolve_data_root
 from catpose_lib.data.layout import annotation_path, same_boxes
 from catpose_lib.data.stats import dataset_stats, plot_samples
@@ -8,6 +9,7 @@ from catpose_lib.data.validate import check_dataset
 from catpose_lib.report.record import write_report_record
 
 
+@logged("00_dataset")
 def run_dataset_report(data_root="", scheme=None, figures_dir="figures", results_dir="results",
                        synthetic=None, n_samples=8, seed=0) -> dict:
     """Check the dataset, compute its tables (also saved as CSV) and draw sample images."""

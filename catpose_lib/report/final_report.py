@@ -24,6 +24,7 @@ from catpose_lib.runs.results import FINISHED
 from catpose_lib.runs.run import resolve_device
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.workers.blocks import run_baseline, study_walk
+from catpose_lib.console import logged
 
 
 def study_path(results_dir):
@@ -132,6 +133,7 @@ def final_sentence(baseline_ap, final_mean, seeds, kept) -> str:
             f"COCO OKS AP on the val split's ground-truth boxes.")
 
 
+@logged("07_final_report")
 def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device="auto",
                      results_dir="results", figures_dir="figures", shared_knobs=None, synthetic=None,
                      final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True,

@@ -1,5 +1,7 @@
 """Keypoint overlays: ground truth and several models' predictions side by side, every panel
 the same square extent around its cats, with the scheme's left / right / centre colour key."""
+import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,8 @@ from catpose_lib.report.drawing import (
     save,
     side_legend,
 )
+from catpose_lib.report.keypoint_eval import match_predictions
+from catpose_lib.schemes import load_scheme
 
 
 def inside(keypoints, shape):
@@ -48,3 +52,34 @@ def comparison_grid(meta, image_root, rows, columns, out, title=None, kpt_thr=0.
                            + (f"keypoints scored {kpt_thr:g} or more" if kpt_thr > 0 else "every keypoint, whatever its score"))
     fig.tight_layout(rect=(0, 0.06, 1, 0.97 if title else 1))
     return save(fig, out, tight_layout=False)
+
+
+def by_annotation(coco, records):
+    """Predictions keyed by the GT annotation id whose box they were made on."""
+    return {ann["id"]: rec for ann, rec in match_predictions(coco, records)}
+
+
+def run_overlays(runs, val_file, out, n=4, device="cpu"):
+    """Ground truth | each run's predictions (its best checkpoint) on the first ``n`` val images
+    with cats; ``runs``: (title, result) pairs.  None when a run's checkpoint is not on disk
+    (results copied without their run folders)."""
+    from catpose_lib.runs.predict import build_model, predict_boxes  # lazy: torch/mmengine (CLI speed)
+
+    if any(not r.get("checkpoint") or not Path(r["checkpoint"]).is_file() for _, r in runs):
+        return None
+    val_file = Path(val_file)
+    val = json.loads(val_file.read_text())
+    anns_by_image = {}
+    for a in val["annotations"]:
+        anns_by_image.setdefault(a["image_id"], []).append(a)
+    images = [im for im in val["images"] if im["id"] in anns_by_image][:n]
+    subset = dict(val, images=images, annotations=[a for im in images for a in anns_by_image[im["id"]]])
+    image_root = val_file.parent.parent / "images"
+    with tempfile.TemporaryDirectory() as tmp:  # predict only the images shown
+        subset_file = Path(tmp) / "overlay_images.json"
+        subset_file.write_text(json.dumps(subset))
+        columns = [("ground truth", "gt")] + [
+            (title, by_annotation(subset, predict_boxes(build_model(r, device=device), subset_file, image_root)))
+            for title, r in runs]
+    return comparison_grid(load_scheme(runs[0][1]["scheme"]), image_root,
+                           [(im, anns_by_image[im["id"]], im["file_name"]) for im in images], columns, out)

@@ -3,6 +3,7 @@ AP, zero-shot AP on the cats, start checkpoint and its sha256) and the held-out 
 import statistics
 from pathlib import Path
 
+from catpose_lib.console import logged
 from catpose_lib.report.drawing import figure, save
 from catpose_lib.report.record import write_report_record
 from catpose_lib.runs.pretrain import pretrain_backbones
@@ -38,6 +39,7 @@ def plot_pretrain_curves(results: list, path):
     return save(fig, path, dpi=110)
 
 
+@logged("00_pretrain")
 def run_pretrain_report(data, results_dir, figures_dir, zero_shot=None, backbones=("resnet50", "hrnet_w32"),
                         out_dir=None, budget="full", seed=0, device="auto", shared_knobs=None, **run_options) -> dict:
     done = pretrain_backbones(data, results_dir, backbones=backbones, zero_shot=zero_shot, budget=budget,

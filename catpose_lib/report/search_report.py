@@ -2,6 +2,7 @@
 optimization history, parameter importance and parallel-coordinate plots (matplotlib backend)."""
 from pathlib import Path
 
+from catpose_lib.console import logged
 from catpose_lib.data.default_data import resolve_data_root
 from catpose_lib.report.record import write_report_record
 from catpose_lib.workers.search import check_search_parameters, run_search
@@ -78,6 +79,7 @@ def search_verdict(study, best, trained_epochs) -> str:
             f"({len(study.trials)} trials: {held}; {trained_epochs} training epochs).")
 
 
+@logged("08_search")
 def run_search_report(data_root="", results_dir="results", figures_dir="figures", study="search", space=None,
                       n_trials=20, pruner="median", budget="full", seed=0, sampler_seed=None, storage=None,
                       timeout=None, max_total_epochs=None, n_startup_trials=10, device="auto", scheme=None,

@@ -11,6 +11,7 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
 from catpose_lib.data.layout import atomic_write_text
+from catpose_lib.console import say
 
 HISTORY_FILE = "history.jsonl"
 PENDING_FILE = "train_epoch.json"  # the last finished train epoch's stats, until validated
@@ -182,10 +183,10 @@ class StudyHistoryHook(Hook):
                     per_run = _BLOCK["run_seconds"] or per_epoch * (runner.max_epochs - self.start_epoch)
                     left += f"; block: ~{(run_left + _BLOCK['runs_after'] * per_run) / 60:.1f} min left"
                 left += ")"
-            print(f"[{self.label}] epoch {runner.epoch}/{runner.max_epochs}  "
-                  f"AP {ap if ap is None else f'{ap:.4f}'}  "
-                  f"loss {loss if loss is None else f'{loss:.3g}'}  lr {record['lr'] or 0:.3g}  "
-                  f"{seconds:.1f} s{left}", flush=True)
+            say(f"[{self.label}] epoch {runner.epoch}/{runner.max_epochs}  "
+                f"AP {ap if ap is None else f'{ap:.4f}'}  "
+                f"loss {loss if loss is None else f'{loss:.3g}'}  lr {record['lr'] or 0:.3g}  "
+                f"{seconds:.1f} s{left}")
 
     @staticmethod
     def _write(runner, history):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from catpose_lib import zoo
+from catpose_lib.console import terminal
 from catpose_lib.data.animalpose import RAW_TO_MMPOSE
 from catpose_lib.data.boxes import load_boxes
 from catpose_lib.data.layout import atomic_write_json
@@ -266,7 +267,7 @@ def predict_photos(model, jobs, out_dir, orders=None, overlays=True, kpt_thr=0.3
     one PNG per photo in ``overlays/`` beside them.  Returns a summary (counts, files, problems)."""
     from catpose_lib.report.drawing import pose_overlay, save  # lazy: torch/mmengine (CLI speed)
 
-    stream = stream or sys.stdout
+    stream = stream or terminal()
     results, info = output_files(out_dir)
     overlay_dir = results.parent / OVERLAY_DIR
     records, problems, written, predicted = [], list(skipped), [], []
@@ -315,7 +316,7 @@ def run_predict(paths, out, model=None, boxes_file=None, images_root=None, devic
                 overlays=True, kpt_thr=0.3, progress_every=25, stream=None) -> dict:
     """``predict``: plan the photos (bad files reported, nothing loaded yet), load the model,
     predict, write.  ``summary['photos']`` is 0 when nothing could be predicted."""
-    stream = stream or sys.stdout
+    stream = stream or terminal()
     jobs, problems, categories = plan_photos(paths, boxes_file, images_root)
     checked = [(job, photo_problem(job["photo"].path)) for job in jobs]  # size and header: before the model loads
     jobs = [job for job, reason in checked if reason is None]

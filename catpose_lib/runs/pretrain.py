@@ -9,6 +9,7 @@ AP on the real cats' val split.  All of it lands in the run's result JSON
 """
 from pathlib import Path
 
+from catpose_lib.console import say
 from catpose_lib.configs import PRETRAIN_CONFIG
 from catpose_lib.data.default_data import course_layout_root
 from catpose_lib.data.layout import atomic_replace
@@ -96,10 +97,10 @@ def pretrain(data_root, results_dir, backbone="resnet50", zero_shot_root=None, o
                                    sha256=result["start_checkpoint"]["sha256"], **metrics)
     if verbose:
         zs = result.get("zero_shot", {}).get("AP")
-        print(f"[pretrain {backbone}] held-out animals best AP {result['best']['AP']:.4f} "
-              f"(epoch {result['best']['epoch']})" + (f", zero-shot cats val AP {zs:.4f}" if zs is not None else "")
-              + f"; start checkpoint {result['start_checkpoint']['path']} "
-              f"(sha256 {result['start_checkpoint']['sha256'][:12]})", flush=True)
+        say(f"[pretrain {backbone}] held-out animals best AP {result['best']['AP']:.4f} "
+            f"(epoch {result['best']['epoch']})" + (f", zero-shot cats val AP {zs:.4f}" if zs is not None else "")
+            + f"; start checkpoint {result['start_checkpoint']['path']} "
+            f"(sha256 {result['start_checkpoint']['sha256'][:12]})")
     write_result(result_path(results_dir, exp.block, exp.no, seed), result)
     return result
 

@@ -44,6 +44,7 @@ from catpose_lib.runs.results import (
     write_result,
 )
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
+from catpose_lib.console import say
 
 
 def baseline_base() -> dict:
@@ -151,7 +152,7 @@ def _finished_result(out_path, key, exp, name, verbose):
     previous = read_result(out_path)
     if previous and previous.get("key") == key and previous.get("status") in KEPT_STATUSES:
         if verbose:
-            print(f"[{exp.block} {name}] already done ({previous['status']}): skipped", flush=True)
+            say(f"[{exp.block} {name}] already done ({previous['status']}): skipped")
         previous["skipped"] = True
         return previous
     return None
@@ -167,8 +168,8 @@ def _record_twin(req: RunRequest, run: dict, twin_path, twin: dict) -> dict:
                   same_as=f"{twin['block']} {twin['name']}", same_as_path=str(twin_path),
                   started=now_iso(), ended=now_iso(), wall_seconds=0.0, train_seconds=0.0, skipped=False)
     if req.verbose:
-        print(f"[{exp.block} {name}] same trained config, data, start and seed as {result['same_as']} "
-              f"(key {run['key']}): its result is taken, not trained again", flush=True)
+        say(f"[{exp.block} {name}] same trained config, data, start and seed as {result['same_as']} "
+            f"(key {run['key']}): its result is taken, not trained again")
     _save(req, run, run["cfg"], result)
     return result
 
@@ -196,8 +197,8 @@ def _train_and_record(req: RunRequest, run: dict) -> dict:
     if req.verbose:
         extra = f", knobs for every run {req.shared_knobs}" if req.shared_knobs else ""
         where = f", {req.progress}" if req.progress else ""
-        print(f"[{exp.block} {name}{where}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
-              f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget}{extra})", flush=True)
+        say(f"[{exp.block} {name}{where}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
+            f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget}{extra})")
     status, message = _train(_without_start(cfg) if resumed else cfg, device)
     history = _read_history(work_dir)
     result.update(summarise_history(history))

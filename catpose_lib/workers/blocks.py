@@ -16,6 +16,7 @@ from catpose_lib.runs.results import FINISHED, load_block_results, seed_stats, w
 from catpose_lib.runs.run import RunRequest, baseline_base
 from catpose_lib.workers.grid import run_grid
 from catpose_lib.workers.storage import check_writable
+from catpose_lib.console import say
 
 
 def resolve_base(block, base, results_dir) -> dict:
@@ -147,8 +148,8 @@ def confirm_winner(block, results, confirm_seeds, requests, verbose=True, storag
             return added
         tried.update((top, seed) for _, seed in jobs)
         if verbose:
-            print(f"[{block}] winner so far: run {top:02d}; confirming it with seeds "
-                  f"{', '.join(str(seed) for _, seed in jobs)}", flush=True)
+            say(f"[{block}] winner so far: run {top:02d}; confirming it with seeds "
+                f"{', '.join(str(seed) for _, seed in jobs)}")
         added += run_grid(requests(jobs, label=f"confirm {top:02d}"), storage, True, verbose)
 
 

@@ -16,6 +16,7 @@ from catpose_lib.errors import CatposeError
 from catpose_lib.runs.results import KEPT_STATUSES, RUNNING_ELSEWHERE, read_result
 from catpose_lib.runs.run import execute, resolve_run
 from catpose_lib.workers.storage import TrialFailed, open_storage, run_of
+from catpose_lib.console import say
 
 OPEN = (TrialState.WAITING, TrialState.RUNNING)
 
@@ -102,8 +103,8 @@ def run_grid(requests, storage=None, wait=True, verbose=True) -> list:
             return [_result(run) or _held(study, k, req, run, verbose)
                     for k, (req, run) in enumerate(zip(requests, runs))]
         if verbose and not told:
-            print(f"[{block}] waiting for {len(pending)} run(s) that other workers train: "
-                  f"{', '.join(runs[k]['name'] for k in pending)}", flush=True)
+            say(f"[{block}] waiting for {len(pending)} run(s) that other workers train: "
+                f"{', '.join(runs[k]['name'] for k in pending)}")
         told = True
         time.sleep(poll_seconds())
         optuna.storages.fail_stale_trials(study)
@@ -121,16 +122,15 @@ def _train(trial, requests, runs, pace, verbose) -> float:
     trial.set_user_attr("worker", dict(host=socket.gethostname(), pid=os.getpid(), slurm=os.environ.get("SLURM_JOB_ID"),
                                        data_root=req.data_root, fingerprint=run["fingerprint"], run=run["name"]))
     if gone and verbose:
-        print(f"[{req.experiment.block} {run['name']}] taking over from worker {gone['host']}:{gone['pid']} (gone)",
-              flush=True)
+        say(f"[{req.experiment.block} {run['name']}] taking over from worker {gone['host']}:{gone['pid']} (gone)")
     t0, mean = time.perf_counter(), sum(pace) / len(pace) if pace else None
     with block_progress(len(_pending(trial.study, n)) - 1, mean):
         result = execute(req, run)
     pace += [] if result.get("skipped") else [time.perf_counter() - t0]
     left, mean = len(_pending(trial.study, n)) - 1, sum(pace) / max(1, len(pace))  # this trial still runs
     if verbose and left and not result.get("skipped"):
-        print(f"[{req.experiment.block}] {n - left}/{n} runs done; ~{mean * left / 60:.1f} min left for the block "
-              f"(at {mean / 60:.1f} min a run)", flush=True)
+        say(f"[{req.experiment.block}] {n - left}/{n} runs done; ~{mean * left / 60:.1f} min left for the block "
+            f"(at {mean / 60:.1f} min a run)")
     if result["status"] not in KEPT_STATUSES:
         raise TrialFailed(f"{run['name']}: {result['status']}")
     return float((result.get("best") or {}).get("AP") or 0.0)
@@ -141,8 +141,7 @@ def _held(study, k, req, run, verbose) -> dict:
     exp, w = req.experiment, next((t.user_attrs.get("worker", {}) for t in study.get_trials(states=OPEN)
                                    if run_of(t) == k), None)
     if verbose and w is not None:
-        print(f"[{exp.block} {run['name']}] being trained by worker {w.get('host')}:{w.get('pid')}: skipped",
-              flush=True)
+        say(f"[{exp.block} {run['name']}] being trained by worker {w.get('host')}:{w.get('pid')}: skipped")
     return dict(no=exp.no, ref_no=exp.ref_no, name=run["name"], block=exp.block, policy=exp.policy,
                 parameter=exp.parameter, seed=req.seed, budget=run["budget"], key=run["key"], base=req.base,
                 status=RUNNING_ELSEWHERE if w is not None else "failed: no result", claimed_by=w, skipped=True,

@@ -124,8 +124,7 @@ def pack_run(result_json, name, zoo_root=None, data_root=None, mode="int8", max_
             blind = None
             if req["blind"]:
                 blind = _predict_blind(stage / CONFIG, packed_path, req["blind"], stage / BLIND_PREDICTIONS, device)
-                say(f"[pack {name}] blind test set: {blind['instances']} instances on {blind['images']} images",
-                    flush=True)
+                say(f"[pack {name}] blind test set: {blind['instances']} instances on {blind['images']} images")
         record = dict(
             name=name, created=now_iso(),
             weights=_weights_record(parts, packed["state_dict"], mode),
@@ -144,7 +143,7 @@ def pack_run(result_json, name, zoo_root=None, data_root=None, mode="int8", max_
         find(dest)  # readable as a zoo model
         size = sum(f["bytes"] for f in record["weights"]["parts"].values()) / 1e6
         say(f"[pack {name}] {dest}: {len(parts)} part(s), {size:.1f} MB; val AP {val['AP_unpacked']:.4f} unpacked "
-            f"-> {val['AP_packed']:.4f} packed (loss {val['AP_loss']:+.4f})", flush=True)
+            f"-> {val['AP_packed']:.4f} packed (loss {val['AP_loss']:+.4f})")
         return record
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -154,9 +153,9 @@ def _val_loss(config, data, plain, packed, mode, max_loss, force, say, name) -> 
     """Val AP of the unpacked and the packed weights under the zoo config (Runner.test); a
     CatposeError when the packed copy loses more than ``max_loss`` unless ``force``."""
     cfg = _eval_config(config, data)
-    say(f"[pack {name}] val AP of the unpacked weights ({data}) ...", flush=True)
+    say(f"[pack {name}] val AP of the unpacked weights ({data}) ...")
     before = test_checkpoint(cfg, plain)
-    say(f"[pack {name}] val AP of the packed weights ({MODE_NOTES[mode]}) ...", flush=True)
+    say(f"[pack {name}] val AP of the packed weights ({MODE_NOTES[mode]}) ...")
     after = test_checkpoint(cfg, packed)
     loss = round(before["AP"] - after["AP"], 6)
     warning = None
@@ -165,7 +164,7 @@ def _val_loss(config, data, plain, packed, mode, max_loss, force, say, name) -> 
                    f"({before['AP']:.4f} -> {after['AP']:.4f}), more than {max_loss}")
         if not force:
             raise CatposeError(f"{warning}: refused (try --fp16, or --force to keep it anyway)")
-        say(f"[pack {name}] WARNING: {warning}; kept because of --force", flush=True)
+        say(f"[pack {name}] WARNING: {warning}; kept because of --force")
     return dict(data_root=str(Path(data).resolve()), split="val", AP_unpacked=before["AP"], AP_packed=after["AP"],
                 AP_loss=loss, max_loss=max_loss, metrics_unpacked=before, metrics_packed=after, warning=warning)
 
