@@ -23,6 +23,7 @@ step, so in the demo's ~60-100 steps lr 5e-4 / 1e-3 learn the read-out (and fine
 (~60 MB) stay out of git; int8 per output channel (scripts/pack_checkpoint.py) ships them in ~15 MB.
 """
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -44,6 +45,10 @@ DEMO_MODEL = dict(resnet_depth=18, input_size=64, heatmap_size=16, sigma=2, unbi
 # while 2 train + 2 val worker processes per run (each importing mmpose) cost more than they save
 # on 2 cores (a run of 8 epochs: 65 s instead of 99 s, measured on a busy 2-core machine)
 DEMO_WORKERS = 0
+# lanes: the notebook's kernel and DEMO_LANES - 1 more `run 03 --no-wait` workers beside it on the
+# same results folder (workers.grid: each run trained once), one thread each: on 2 cores two
+# one-thread lanes of these small runs train more per second than one two-thread process
+DEMO_LANES = 2
 # recipe.protocols' 'demo': 5% of the reference study's epochs, at least 8 (8 of 150, 10 of 200,
 # 9 of 175; the baseline 8 of its 20, so that it differs from block 03's runs by the lr alone)
 DEMO_PROTOCOL = "demo"
@@ -194,6 +199,36 @@ def start_ap_before_training(start, data_root, precision="fp32") -> float:
         return evaluate_checkpoint(path, data_root, DEMO_MODEL, device="cpu")["AP"]
 
 
+@contextlib.contextmanager
+def lanes(n, data_root, start, precision, log):
+    """``n - 1`` helper workers on block 03 beside the notebook (their output to ``log``), and
+    one thread for every lane, the notebook's kernel included; yields the helpers' processes,
+    waited for on leaving."""
+    import subprocess
+
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    if n > 1:
+        os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")  # the kernel and the helpers inherit it
+    cmd = [sys.executable, "-m", "catpose_lib", "run", "lr_batch", "--data", str(data_root),
+           "--results", str(REPO / DEMO_RESULTS), "--base", "baseline", "--protocol", DEMO_PROTOCOL,
+           "--start", str(start), "--device", "cpu", "--precision", precision, "--channels-last",
+           "--workers", str(DEMO_WORKERS), "--no-wait", "--quiet",
+           "--set", *[f"{k}={v}" for k, v in DEMO_MODEL.items()]]
+    helpers = []
+    try:
+        with open(log, "a") as out:
+            helpers = [subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=out) for _ in range(n - 1)]
+        yield helpers
+    finally:
+        for h in helpers:
+            h.wait()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 class _Terminal:
     """What the demo shows, counted: papermill's stdout_file (the kernel's lines) and ours."""
 
@@ -249,8 +284,11 @@ def run_demo(precision="auto") -> dict:
         start_ap = start_ap_before_training(start["path"], root)
         terminal.write(f"demo: the start scores AP {start_ap:.4f} on the val cats before training; "
                        f"results in {DEMO_RESULTS}/ (cleared), progress below\n")
-        papermill.execute_notebook(str(DEMO_NOTEBOOK), str(DEMO_EXECUTED), parameters=params, cwd=str(REPO),
-                                   progress_bar=False, stdout_file=terminal, stderr_file=sys.stderr)
+        with lanes(DEMO_LANES, root, start["path"], precision, log) as helpers:
+            papermill.execute_notebook(str(DEMO_NOTEBOOK), str(DEMO_EXECUTED), parameters=params, cwd=str(REPO),
+                                       progress_bar=False, stdout_file=terminal, stderr_file=sys.stderr)
+        if any(h.returncode for h in helpers):
+            raise SystemExit(f"demo: a helper worker failed (exit {[h.returncode for h in helpers]}); see {log}")
         report = json.loads((REPO / DEMO_RESULTS / "reports" / "03_lr_batch.json").read_text())
         runs = [dict(no=r["no"], lr=_run_lr(r["no"]), best_AP=r["best"]["AP"] if r.get("best") else 0.0)
                 for r in report["runs"]]
@@ -272,7 +310,8 @@ def run_demo(precision="auto") -> dict:
             cpu_seconds=round(sum(u.ru_utime + u.ru_stime for u in usage), 1),
             load_average=dict(start=[round(x, 2) for x in load_start], end=[round(x, 2) for x in os.getloadavg()]),
             machine=dict(cpus=os.cpu_count(), processor=_cpu_name(), platform=platform.platform(),
-                         OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS"), cpu_bf16=cpu_bf16_supported()),
+                         OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS"), cpu_bf16=cpu_bf16_supported(),
+                         lanes=DEMO_LANES),
             precision=precisions[0] if len(precisions) == 1 else precisions, parameters=params,
             start=dict(packed=json.loads(START_PROVENANCE.read_text())["parts"], path=start["path"],
                        sha256=start["sha256"], fresh=start["dropped"], AP_before_training=start_ap),

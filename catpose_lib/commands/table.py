@@ -21,6 +21,7 @@ TABLES = {
     "reference": "every run of the reference study beside ours (--figure draws it)",
     "reference-blocks": "per block: the reference's winner and ours, rank correlation, same direction",
     "complexity": "the final model's and the baseline's complexity and runtime (notebook 07)",
+    "starts": "the starts compared at block 05's recipe: val AP over seeds, compute, intervals (--figure draws it)",
     "knobs": "every knob a run, a block or --set can set, and what it does",
 }
 
@@ -31,7 +32,7 @@ def add_arguments(p):
     p.add_argument("--results", help="results folder (all tables but 'knobs')")
     p.add_argument("--markdown", action="store_true", help="print as a markdown table")
     p.add_argument("--figure", default=None, metavar="PNG",
-                   help="with 'path' or 'reference': also draw it (the report's figure)")
+                   help="with 'path', 'reference' or 'starts': also draw it (the report's figure)")
 
 
 def run(args):
@@ -58,11 +59,23 @@ def run(args):
         table = reference_blocks_table(args.results)
     elif args.what == "complexity":
         table = complexity_table(args.results)
+    elif args.what == "starts":
+        table = starts_table(args.results, args.figure)
     else:
         table = knobs_table()
-    fmt = dict(floatfmt=".4f") if args.what in ("path", "verdicts", "reference") else {}  # APs as the study table
+    fmt = dict(floatfmt=".4f") if args.what in ("path", "verdicts", "reference", "starts") else {}  # APs as the study table
     say(table.to_markdown(index=False, **fmt) if args.markdown else table.to_string(index=False))
     return 0
+
+
+def starts_table(results_dir, figure=None):
+    """report.starts_report's table (RESULTS/starts.json written), the figure where asked."""
+    from catpose_lib.report.starts_report import compare_starts  # lazy: scipy (CLI speed)
+
+    done = compare_starts(results_dir, figure)
+    cols = ["start", "run", "seeds", "best_AP", "best_AP_sd", "zero_shot_AP", "pretrain_epochs", "pretrain_hours",
+            "finetune_hours"] + [c for c in done["table"] if c.startswith("vs ") and not c.endswith("kind")]
+    return done["table"][cols]
 
 
 def knobs_table():

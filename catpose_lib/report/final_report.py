@@ -19,8 +19,8 @@ from catpose_lib.report.final_analysis import (
     kept_val_predictions,
 )
 from catpose_lib.report.record import write_report_record
-from catpose_lib.runs.predict import build_model, predict_boxes
-from catpose_lib.runs.results import FINISHED
+from catpose_lib.runs.predict import build_model, init_from_config, predict_boxes
+from catpose_lib.runs.results import FINISHED, result_path
 from catpose_lib.runs.run import resolve_device
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.workers.blocks import run_baseline, study_walk
@@ -133,12 +133,26 @@ def final_sentence(baseline_ap, final_mean, seeds, kept) -> str:
             f"COCO OKS AP on the val split's ground-truth boxes.")
 
 
+def _model(run, device):
+    """The run's trained model; when its checkpoint is not on this machine (results copied
+    without their run folders), its architecture from the resolved config, untrained: enough
+    for complexity and runtime, not for predictions (``.weights`` False)."""
+    if run.get("checkpoint") and Path(run["checkpoint"]).is_file():
+        model = build_model(run, device=device)
+        model.weights = True
+    else:
+        model = init_from_config(result_path(Path(run["work_dir"]).parents[2], run["block"], run["no"],
+                                             run["seed"]).with_suffix(".py"), None, device)
+        model.weights = False
+    return model
+
+
 @logged("07_final_report")
 def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device="auto",
                      results_dir="results", figures_dir="figures", shared_knobs=None, synthetic=None,
                      final="best", n_overlays=4, n_failures=6, num_workers=None, verbose=True,
                      precision=DEFAULT_PRECISION, channels_last=DEFAULT_CHANNELS_LAST, protocol=None,
-                     start=None, test_root="") -> dict:
+                     start=None, test_root="", train=True) -> dict:
     """The study's path, the final model's val analysis (report.final_analysis), complexity and
     runtime, and its predictions for the data's test_info.json boxes (``result_keypoints.json``)
     and, with ``test_root`` (a blind test set: ``annotations/test_info.json`` + ``images/``, boxes
@@ -157,9 +171,10 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
     figures_dir = figures_root / "07_final_report"
     figures_dir.mkdir(parents=True, exist_ok=True)
     # the baseline has the confirm seeds too, as in block 01; the study path reads its results from results_dir
-    run_baseline(root, results_dir, seeds=list(s.all_seeds), device=device, scheme=scheme,
-                 shared_knobs=dict(shared_knobs or {}), num_workers=num_workers, verbose=verbose,
-                 precision=precision, channels_last=channels_last, **s.run_options())
+    if train:
+        run_baseline(root, results_dir, seeds=list(s.all_seeds), device=device, scheme=scheme,
+                     shared_knobs=dict(shared_knobs or {}), num_workers=num_workers, verbose=verbose,
+                     precision=precision, channels_last=channels_last, **s.run_options())
     path_table, candidates, path_fig = write_path(results_dir, figures_root)
     if final == "best":
         chosen = candidates[-1]
@@ -172,14 +187,14 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
     baseline_run = max(candidates[0][1], key=lambda r: r["best"]["AP"])
 
     dev = resolve_device(device)
-    models = dict(baseline=build_model(baseline_run, device=dev), final=build_model(final_run, device=dev))
+    models = dict(baseline=_model(baseline_run, dev), final=build_model(final_run, device=dev))
     val_file = annotation_path(root, "val")
     # the val predictions analysed: each run's own kept ones (its recorded AP's), else predicted here
     val_preds = {}
     for name, run, fallback in (("baseline", baseline_run, BASELINE_VAL_KEYPOINTS),
                                 ("final", final_run, FINAL_VAL_KEYPOINTS)):
         kept = kept_val_predictions(results_dir, run)
-        if kept is None:
+        if kept is None and models[name].weights:
             kept = results_dir / fallback
             atomic_write_json(kept, predict_boxes(models[name], val_file))
         val_preds[name] = kept
@@ -187,7 +202,7 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
         root, val_preds["final"], final_run["scheme"], figures_dir, results_dir,
         dict(no=final_run["no"], seed=final_run["seed"], parameter=final_run["parameter"], AP=final_run["best"]["AP"],
              block=final_run["block"]),
-        others={f"baseline (run 00 seed {baseline_run['seed']})": val_preds["baseline"]},
+        others={f"baseline (run 00 seed {baseline_run['seed']})": val_preds["baseline"]} if val_preds["baseline"] else {},
         n_overlays=n_overlays, n_failures=n_failures)
 
     complexity_rows = []

@@ -27,6 +27,7 @@ from catpose_lib.report.reference import (
     reference_comparison,
     reference_figure,
 )
+from catpose_lib.report.starts_report import compare_starts
 from catpose_lib.report.verdict import RULE, finished_runs, method_sentence, seed_noise, verdict_frame
 from catpose_lib.runs.results import load_block_results, study_table
 
@@ -164,11 +165,14 @@ def build_paper(results_dir, figures_dir, out_dir, data_root=None, title=TITLE, 
         base_runs = list(finished_runs(blocks.get(base.get("block"), []), base.get("no")).values())
         block_figs[step["block"]] = save_block_figures(step["results"], figures_dir, step["block"], base_runs,
                                                        base["name"])
+    lite_runs = [r for r in blocks.get("backbone", []) if r["no"] in (35, 36)]
+    starts = compare_starts(results_dir, figures_dir / "starts.png") if lite_runs else None
     final_record = _json(results_dir / "reports" / "07_final_report.json") or {}
     analysis = _final_analysis(results_dir, figures_dir, data_root, final_record) or read_analysis(results_dir)
     ctx = dict(results_dir=results_dir, figures_dir=figures_dir, steps=steps, blocks=blocks, comparison=comparison,
                ref_blocks=ref_blocks, notes=read_notes(results_dir), path=path_table, analysis=analysis,
-               final_record=final_record, blind=blind_score(results_dir), noise=seed_noise(blocks))
+               final_record=final_record, blind=blind_score(results_dir), noise=seed_noise(blocks),
+               starts=starts)
     body = "".join([
         f"<h1>{esc(title)}</h1>\n",
         section("abstract", "Abstract", _abstract(ctx)),
@@ -388,6 +392,27 @@ def _block(ctx, step, figs):
     out.append(image_html(figs["loss_curves"], "Train loss per epoch, one panel per heatmap size (their losses are "
                                                "on different scales)."))
     out.append(_block_reference(ctx, block))
+    if block == "backbone" and ctx.get("starts"):
+        out.append(_starts_compared(ctx["starts"]))
+    return "".join(out)
+
+
+def _starts_compared(starts) -> str:
+    """Block 05's starts (report.starts_report): runs 35 / 36 beyond the reference study."""
+    t = starts["table"]
+    cols = [c for c in ("start", "run", "seeds", "best_AP", "best_AP_sd", "zero_shot_AP", "pretrain_epochs",
+                        "pretrain_hours", "finetune_hours") if c in t] + [
+        c for c in t if c.startswith("vs ") and not c.endswith("kind")]
+    notes = [f"{r['start']}: {r['pretrain_note']}" for _, r in t.iterrows() if r.get("pretrain_note")]
+    out = [para("**The starts compared** (runs 35 and 36, beyond the reference study): each start fine-tuned at "
+                "this block's recipe, three seeds where finished; zero-shot AP is the start's own on the cats' val "
+                "split; hours are thread-hours of a 2-core CPU.  Differences to the study's two starts are on "
+                "all seeds (no seed picked a start), with 95% intervals as the adopt rule computes them."
+                + (" " + "; ".join(notes) + "." if notes else "")),
+           table_html(t[cols])]
+    if starts.get("figure"):
+        out.append(image_html(starts["figure"], "Fine-tuned val AP (mean ± sd over seeds) against the compute of "
+                                                "the start plus one fine-tuning."))
     return "".join(out)
 
 

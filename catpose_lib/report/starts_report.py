@@ -10,8 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from catpose_lib.data.layout import atomic_write_text
+from catpose_lib.recipe.experiments import BLOCKS
 from catpose_lib.report.drawing import figure, save
-from catpose_lib.runs.results import FINISHED, compute_seconds, read_result, result_path
+from catpose_lib.report.verdict import compare, finished_runs, seed_noise
+from catpose_lib.runs.results import FINISHED, compute_seconds, load_block_results, read_result, result_path
 
 # (label, fine-tuning run: block, no; its start: pretraining run no or None; the start's origin)
 STARTS = (
@@ -21,15 +23,33 @@ STARTS = (
     ("EfficientNet-Lite2, ImageNet -> other animals", ("backbone", 35), 94, "ImageNet -> other animals"),
 )
 SEEDS = (0, 1, 2)
+# each start is compared with the study's two starts (the fine-tuning runs of blocks 04 / 05)
+VERSUS = (("ResNet-50 start", ("resolution", 22)), ("HRNet-W32 start", ("backbone", 30)))
 
 
 def starts_table(results_dir) -> pd.DataFrame:
     """One row per start: fine-tuned val AP (mean, sd, seeds) on ground-truth boxes, zero-shot AP,
-    pretraining and fine-tuning thread-hours."""
+    pretraining and fine-tuning thread-hours, and the difference to the study's two starts with its
+    95% interval (report.verdict.compare: seed noise pooled over the study, the paired val
+    bootstrap where both runs kept val predictions); a pretraining stopped early (status ``stopped``, its
+    start the last epoch's weights) counts the epochs it trained and says so in ``pretrain_note``."""
     rows = []
+    blocks = {b: load_block_results(results_dir, b) for b in BLOCKS}
+    noise = seed_noise(blocks)
+    versus = {name: finished_runs(blocks[b], no) for name, (b, no) in VERSUS}
     for label, (block, no), pre_no, origin in STARTS:
         runs = [read_result(result_path(results_dir, block, no, s)) for s in SEEDS]
         runs = [r for r in runs if r and r.get("status") == FINISHED and r.get("best")]
+        diffs = {}
+        for name, other in versus.items():  # no seed picked a start: every seed is unselected
+            if (block, no) == dict(VERSUS)[name] or not runs or not other:
+                continue
+            c = compare({r["seed"]: r for r in runs}, other, picked=[], noise=noise, results_dir=results_dir)
+            iv = c["interval"]
+            diffs[f"vs {name}"] = None if c["difference"] is None else round(c["difference"], 4)
+            diffs[f"vs {name} 95% interval"] = (None if iv.get("low") is None
+                                                 else [round(iv["low"], 4), round(iv["high"], 4)])
+            diffs[f"vs {name} interval kind"] = iv.get("kind")
         pre = read_result(result_path(results_dir, "pretrain", pre_no, 0)) if pre_no else None
         aps = pd.Series([r["best"]["AP"] for r in runs], dtype=float)
         rows.append(dict(
@@ -40,7 +60,9 @@ def starts_table(results_dir) -> pd.DataFrame:
             zero_shot_AP=round((pre.get("zero_shot") or {}).get("AP", float("nan")), 4) if pre else 0.0,
             pretrain_hours=round(compute_seconds(pre) / 3600, 2) if pre else 0.0,
             finetune_hours=round(sum(compute_seconds(r) for r in runs) / max(1, len(runs)) / 3600, 2),
-            pretrain_epochs=pre.get("max_epochs") if pre else 0))
+            pretrain_epochs=(pre.get("epochs_done") or pre.get("max_epochs")) if pre else 0,
+            pretrain_note=(pre.get("message") or "") if pre and pre.get("status") != FINISHED else "",
+            **diffs))
     return pd.DataFrame(rows)
 
 
@@ -62,10 +84,11 @@ def starts_figure(table: pd.DataFrame, out) -> Path:
     return save(fig, out)
 
 
-def compare_starts(results_dir, figures_dir) -> dict:
-    """``RESULTS/starts.json`` and ``FIGURES/starts.png``; returns the table and paths."""
+def compare_starts(results_dir, figure=None) -> dict:
+    """``RESULTS/starts.json`` and, given its path, the figure (``FIGURES/starts.png`` in the
+    report); returns the table and paths."""
     table = starts_table(results_dir)
     out = Path(results_dir) / "starts.json"
     atomic_write_text(out, json.dumps(json.loads(table.to_json(orient="records")), indent=1))
-    fig = starts_figure(table, Path(figures_dir) / "starts.png")
+    fig = starts_figure(table, figure) if figure else None
     return dict(table=table, json=out, figure=fig)

@@ -90,13 +90,14 @@ def output_order(file_names, model_names, ann_file, record="categories[0]"):
 
 
 def init_from_config(config, checkpoint, device="cpu"):
-    """A model from a zoo model's config file and a checkpoint (mmpose's init_model)."""
+    """A model from a zoo model's config file and a checkpoint (mmpose's init_model); ``checkpoint``
+    None: the architecture alone, as the config initialises it."""
     from mmpose.apis import init_model
 
     from catpose_lib.compat import checkpoint_loading  # lazy: torch/mmengine (CLI speed)
 
     checkpoint_loading.install()
-    return init_model(load_model_config(config), str(checkpoint), device=device)
+    return init_model(load_model_config(config), str(checkpoint) if checkpoint else None, device=device)
 
 
 def load_model(ref=None, device="cpu"):
