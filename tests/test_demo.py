@@ -3,6 +3,7 @@ it with a fresh output layer (AP 0 before training), and the committed copy is o
 met issue 27's targets.  The full demo, trained here: ``pytest -m slow tests/test_demo.py``
 (~10-15 min on 2 idle CPU cores)."""
 import json
+import re
 import sys
 
 import pytest
@@ -82,7 +83,7 @@ def test_committed_demo_is_one_run_that_met_the_targets():
     assert set(report["figures"]) == {"ap_per_run", "ap_curves", "loss_curves", "overlays"}
     nb = json.loads(_committed("results/demo/notebooks/03_lr_batch.ipynb").read_text())
     text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
-    assert "run 12/12] epoch 9/9" in text and "block: ~" in text             # progress in the notebook
+    assert re.search(r"\] epoch \d+/\d+  AP 0\.\d{4}", text) and "block: ~" in text  # progress in the notebook
     assert "Average Precision" not in text
 
 

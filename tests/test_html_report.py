@@ -47,8 +47,10 @@ def test_the_report_is_a_paper_with_its_sections_in_order(built):
     for words in ("Question.", "Data.", "Protocol.", "Main result.", "Blind test.", "ground-truth boxes",
                   "AP 0.391", "scored independently"):
         assert words in abstract, words
-    assert "final recipe is run 30" in abstract  # block 06's winner is not carried on
+    assert "final recipe is run 35" in abstract  # block 05's Lite2 start wins; block 06's winner is not carried on
     assert html.count("<figure>") >= 3 * 6 + 5  # 3 per block; the reference, the path, 3 of the final model
+    block5 = text[text.index("Block 05"):text.index("Block 06")]
+    assert "The starts compared" in block5 and "stopped after epoch 9 of 25" in block5  # runs 35-36 and their starts
     block6 = text[text.index("Block 06"):text.index("The path from the baseline")]
     assert "not beyond the noise" in block6 and "Adamax" in block6 and "0.685" in block6  # the reference beside it
 

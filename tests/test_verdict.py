@@ -120,9 +120,34 @@ def test_kept_val_predictions_add_the_val_cats_to_the_interval(val, tmp_path):
     assert alone["kind"] == SEEDS_ONLY and alone["se_val"] == 0
 
 
+def test_val_noise_pairs_only_runs_that_learned_something(val, tmp_path):
+    """The val sd that widens intervals elsewhere comes from pairs of comparable runs: a run that
+    learned nothing (AP ~0, e.g. a fresh head stuck at zero heatmaps) pairs with no one, since its
+    "paired" difference is just the other model's own sampling sd."""
+    from catpose_lib.report.bootstrap import image_evals, weighted_ap
+    from catpose_lib.report.verdict import LEARNED_AP, val_noise
+    from catpose_lib.runs.results import load_block_results, result_path, val_predictions_path
+
+    ann_file, gt = val
+    results = tmp_path / "r"
+    for no, noise in ((1, 0.03), (2, 3.0), (3, 0.05)):  # 2: keypoints thrown far away, AP 0
+        preds = _predictions(gt, noise, seed=no)
+        ap = weighted_ap(image_evals(ann_file, preds, _sigmas()))
+        assert (ap < LEARNED_AP) is (no == 2)
+        _result(results, "augmentation", no, 0, ap, data_root=str(ann_file.parent.parent))
+        val_predictions_path(result_path(results, "augmentation", no, 0)).write_text(json.dumps(preds))
+    blocks = {"augmentation": load_block_results(results, "augmentation")}
+    noise = val_noise(blocks, results)
+    assert [p["runs"] for p in noise["pairs"]] == [[1, 3]] and 0 < noise["sd"] < 0.2
+    (results / "augmentation" / "03_s0.json").unlink()  # only the run that learned nothing is left
+    assert val_noise({"augmentation": load_block_results(results, "augmentation")}, results) is None
+
+
 def test_the_committed_study_re_decided_under_the_rule():
-    """results/real_cats under the one rule: block 06's Adamax (+0.003 on all seeds, -0.004 on
-    the seeds that did not pick it) is not carried on, so the final recipe is run 30."""
+    """results/real_cats under the one rule: block 05's run 35 (EfficientNet-Lite2 from ImageNet ->
+    the other animals) beats its base beyond the noise and is the final recipe; block 06 (run on
+    HRNet-W32, run 30, before run 35 existed) started from another recipe and its Adamax (+0.003
+    on all seeds, -0.004 on the seeds that did not pick it) is not carried on."""
     from catpose_lib.report.final_report import study_path
     from catpose_lib.workers.blocks import study_walk
 
@@ -130,9 +155,12 @@ def test_the_committed_study_re_decided_under_the_rule():
     assert [(s["block"], s["adopted"]) for s in steps] == [
         ("baseline", True), ("augmentation", False), ("epochs", True), ("lr_batch", True), ("resolution", True),
         ("backbone", True), ("optimizer", False)]
+    backbone = steps[-2]["verdict"]
+    assert backbone["winner"] == 35 and backbone["interval"]["low"] > 0.1
     opt = steps[-1]["verdict"]
     assert opt["winner"] == 32 and opt["mean_AP"] - opt["base_AP"] == pytest.approx(0.0033, abs=1e-4)
     assert opt["difference"] == pytest.approx(-0.0036, abs=1e-4) and opt["interval"]["high"] > 0 > opt["interval"]["low"]
-    assert steps[-1]["recipe"]["no"] == 30 and all("started_from" not in s for s in steps)
+    assert steps[-1]["started_from"] == "30 (backbone)" and steps[-1]["recipe"]["no"] == 35
+    assert all("started_from" not in s for s in steps[:-1])
     table, candidates = study_path(REPO / "results" / "real_cats")
-    assert candidates[-1][0] == 30 and table["run"].tolist()[-1] == 30
+    assert candidates[-1][0] == 35 and table["run"].tolist()[-1] == 35

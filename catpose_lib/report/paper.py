@@ -236,7 +236,8 @@ def _abstract(ctx):
     carried = [s for s in ctx["steps"][1:] if s["adopted"]]
     text = ["**Question.** Which findings of the reference study of cat pose estimation (a course study: "
             "a ResNet-50 SimpleBaseline improved block by block, 32 runs) hold on real cats, without ImageNet "
-            "weights, at a CPU budget?"]
+            "weights, at a CPU budget?  And beyond it (block 05's runs 35-36): how far do ImageNet weights from the "
+            "package registry (EfficientNet-Lite2) take it?"]
     if splits is not None:
         rows = {r.split: r for r in splits.itertuples()}
         tr, va = rows.get("train"), rows.get("val")
@@ -275,6 +276,10 @@ def _abstract(ctx):
                     f"package cannot score it, by design), against {f3(blind.get('val_AP'))} val AP for the same "
                     f"model" + ("" if blind["current"] else "; those scores are for earlier predictions than the "
                                                             "committed result_keypoints_test.json") + ".")
+        now = (ctx["final_record"] or {}).get("final") or {}
+        if now.get("no") is not None and (now.get("no"), now.get("seed")) != (model.get("no"), model.get("seed")):
+            text.append(f"Today's final model (run {now['no']:02d} seed {now['seed']}, val AP {f3(now.get('AP'))}) "
+                        f"predicted the blind test set too (`result_keypoints_test.json`): not scored yet.")
     holds = {}
     for block, note in ctx["notes"].items():
         holds.setdefault(note.get("holds", "?"), []).append(BLOCK_NUMBERS.get(block, block))
@@ -404,6 +409,10 @@ def _starts_compared(starts) -> str:
                         "pretrain_hours", "finetune_hours") if c in t] + [
         c for c in t if c.startswith("vs ") and not c.endswith("kind")]
     notes = [f"{r['start']}: {r['pretrain_note']}" for _, r in t.iterrows() if r.get("pretrain_note")]
+    t = t.copy()
+    for c in t:
+        if c.endswith("interval"):  # numbers to 3 decimals, as everywhere in the report
+            t[c] = t[c].map(lambda v: f"[{v[0]:.3f}, {v[1]:.3f}]" if isinstance(v, list) else "")
     out = [para("**The starts compared** (runs 35 and 36, beyond the reference study): each start fine-tuned at "
                 "this block's recipe, three seeds where finished; zero-shot AP is the start's own on the cats' val "
                 "split; hours are thread-hours of a 2-core CPU.  Differences to the study's two starts are on "

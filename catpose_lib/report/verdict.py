@@ -22,6 +22,7 @@ from catpose_lib.runs.results import FINISHED, result_path, seed_stats, val_pred
 from catpose_lib.schemes import load_scheme
 
 CONFIDENCE = 0.95
+LEARNED_AP = 0.01  # below it a run learned nothing: no pair for the val noise (val_noise)
 
 RULE = ("A block's winner is the run with the highest mean best val AP over its finished seeds; it is picked on "
         "the seeds every run of the block has (seed 0 under protocol `cpu`).  It is carried on to the next block "
@@ -130,7 +131,9 @@ def val_noise(blocks: dict, results_dir, val_file=None) -> dict:
     """The val-sampling sd of a paired AP difference, measured where runs kept predictions: for
     each block, its winner against each other experiment of the block on a seed both have
     predictions for (paired bootstrap over val images); the median of those sds, with the pairs.
-    None where no such pair exists."""
+    None where no such pair exists.  A run that learned nothing (best AP below
+    :data:`LEARNED_AP`) is no pair: its per-image APs are all ~0, so the "paired" difference is
+    the other model's own sampling sd, not that of two comparable models."""
     pairs = []
     for block, results in blocks.items():
         top = winner(seed_stats(results)) if results else None
@@ -138,7 +141,7 @@ def val_noise(blocks: dict, results_dir, val_file=None) -> dict:
             continue
         top_runs = finished_runs(results, top)
         for no in sorted({r["no"] for r in results} - {top}):
-            other = finished_runs(results, no)
+            other = {s: r for s, r in finished_runs(results, no).items() if r["best"]["AP"] >= LEARNED_AP}
             for seed in sorted(set(top_runs) & set(other)):
                 a = _evals_of(top_runs, [seed], results_dir, val_file)
                 b = _evals_of(other, [seed], results_dir, val_file)
