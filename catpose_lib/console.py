@@ -18,18 +18,19 @@ import time
 from pathlib import Path
 
 LOG_ENV = "CATPOSE_LOG"  # the log a parent process opened; its children write there too
-_ACTIVE = dict(path=None, file=None, terminal=None, said=0)
+_ACTIVE = dict(path=None, file=None, terminal=None, terminal_err=None, said=0)
 
 
 def log_dir() -> Path:
     return Path(os.environ.get("CATPOSE_CACHE", Path.home() / ".cache" / "catpose")) / "logs"
 
 
-def say(*parts, sep=" ", end="\n") -> None:
+def say(*parts, sep=" ", end="\n", err=False) -> None:
     """A line for the person reading (the terminal, or the notebook's output), also inside
-    :func:`library_log`, where it is copied into the log to give the library lines context."""
+    :func:`library_log`, where it is copied into the log to give the library lines context;
+    ``err``: on the terminal's stderr (an error line about one input, the rest going on)."""
     text = sep.join(str(p) for p in parts) + end
-    terminal = _ACTIVE["terminal"] or sys.stdout
+    terminal = (_ACTIVE["terminal_err"] or sys.stderr) if err else (_ACTIVE["terminal"] or sys.stdout)
     terminal.write(text)
     terminal.flush()
     if _ACTIVE["file"] is not None:
@@ -98,10 +99,11 @@ def library_log(name: str):
     log = open(path, "a", buffering=1, encoding="utf-8", errors="replace")
     streams = sys.stdout, sys.stderr
     terminal = _terminal_copy(sys.stdout, 1)
+    terminal_err = _terminal_copy(sys.stderr, 2)
     saved_fds = {fd: os.dup(fd) for fd in (1, 2)}
     for fd in (1, 2):  # C/C++ output and child processes: the descriptors point at the log too
         os.dup2(log.fileno(), fd)
-    _ACTIVE.update(path=path, file=log, terminal=terminal, said=0)
+    _ACTIVE.update(path=path, file=log, terminal=terminal, terminal_err=terminal_err, said=0)
     sys.stdout, sys.stderr = _ToLog(streams[0]), _ToLog(streams[1])
     os.environ[LOG_ENV] = str(path)
     try:
@@ -113,9 +115,11 @@ def library_log(name: str):
             os.dup2(copy, fd)
             os.close(copy)
         said = _ACTIVE["said"]
-        _ACTIVE.update(path=None, file=None, terminal=None, said=0)
+        _ACTIVE.update(path=None, file=None, terminal=None, terminal_err=None, said=0)
         if terminal is not streams[0]:
             terminal.close()
+        if terminal_err is not streams[1]:
+            terminal_err.close()
         log.close()
         if not inherited:  # the parent that opened the log names it
             os.environ.pop(LOG_ENV, None)

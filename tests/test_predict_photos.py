@@ -375,3 +375,21 @@ def test_three_real_test_photos(tiny_zoo, tmp_path, cache):
     records = json.loads((tmp_path / "out" / "result_keypoints.json").read_text())
     assert len(records) == 3 and all(len(r["keypoints"]) == 17 * 3 for r in records)
     assert len(list((tmp_path / "out" / "overlays").glob("*.png"))) == 3
+
+
+def test_the_shipped_zoo_holds_the_study_final_and_the_best_model_each_packed_within_001():
+    """What a fresh clone can run: the study's final model and the best model, every file under
+    25 MB, the packed copy within 0.01 val AP of the unpacked one, blind-test predictions for
+    every box; `predict` defaults to the best model."""
+    from catpose_lib import zoo
+
+    assert {"best", "study-final"} <= set(zoo.names()) and zoo.default_name() == "best"
+    for name, no in (("best", 41), ("study-final", 35)):
+        model = zoo.find(name)
+        prov = model.provenance
+        assert prov["run"]["no"] == no and prov["val"]["AP_loss"] <= 0.01
+        assert prov["val"]["AP_packed"] >= 0.45, prov["val"]
+        assert all(f.stat().st_size <= zoo.MAX_FILE_BYTES for f in model.folder.iterdir())
+        blind = json.loads((model.folder / prov["blind_test"]["file"]).read_text())
+        assert len(blind) == prov["blind_test"]["instances"] == 223
+        assert all(len(r["keypoints"]) == 20 * 3 for r in blind)

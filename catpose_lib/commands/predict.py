@@ -1,7 +1,6 @@
 """``predict PHOTOS... --out DIR``: cat keypoints on a user's own photos (or on the boxes of a
 COCO file), with one overlay per photo."""
 import argparse
-import sys
 from catpose_lib.console import say
 
 HELP = ("predict cat keypoints on your own photos (files or folders of jpg/png; each whole photo is the cat's "
@@ -46,7 +45,7 @@ def run(args):
                           kpt_thr=args.kpt_thr, progress_every=args.progress_every)
     skipped = len(summary["skipped"])
     if not summary["photos"]:
-        print(f"error: nothing could be predicted ({skipped} file(s) skipped)", file=sys.stderr)
+        say(f"error: nothing could be predicted ({skipped} file(s) skipped)", err=True)
         return 1
     say(f"wrote {summary['results']}: {summary['records']} cat(s) on {summary['photos']} photo(s)"
         + (f", {len(summary['overlays'])} overlay(s)" if summary["overlays"] else "")

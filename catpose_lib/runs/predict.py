@@ -4,14 +4,13 @@ file such as a test set's ``test_info.json`` (``predict_boxes``), and for a user
 each whole photo the cat's box or the boxes of a box file, with one overlay per photo
 (``predict_photos``).  The model: a zoo model (name or folder) or a run's result JSON."""
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from catpose_lib import zoo
-from catpose_lib.console import terminal
+from catpose_lib.console import say, terminal
 from catpose_lib.data.animalpose import RAW_TO_MMPOSE
 from catpose_lib.data.boxes import load_boxes
 from catpose_lib.data.layout import atomic_write_json
@@ -257,7 +256,10 @@ def output_files(out) -> tuple:
 
 def report_problem(path, reason, stream=None) -> None:
     """One line naming a file that is not predicted, and why."""
-    print(f"error: {path}: {reason} (skipped)", file=stream or sys.stderr, flush=True)
+    if stream is None:
+        say(f"error: {path}: {reason} (skipped)", err=True)
+    else:
+        print(f"error: {path}: {reason} (skipped)", file=stream, flush=True)
 
 
 def predict_photos(model, jobs, out_dir, orders=None, overlays=True, kpt_thr=0.3, progress_every=25,

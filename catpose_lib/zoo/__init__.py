@@ -26,8 +26,9 @@ from catpose_lib.recipe.start import sha256_file
 from catpose_lib.zoo.packing import read_packed, state_sha256
 
 ZOO_ROOT = Path(__file__).resolve().parent
-# the model `predict` uses when none is named; None: the first model of the zoo (by name)
-DEFAULT_MODEL = None
+# the model `predict` uses when none is named (the best model catpose made: run 41 of block
+# `best`, docs/zoo.md); where the zoo lacks it, the zoo's first model by name
+DEFAULT_MODEL = "best"
 PROVENANCE = "PROVENANCE.json"
 CONFIG = "config.py"
 WEIGHTS = "weights"          # the parts are weights.part0, weights.part1, ...
@@ -67,15 +68,14 @@ def names(zoo_root=None) -> list:
 
 
 def default_name(zoo_root=None) -> str:
-    """``DEFAULT_MODEL``, else the zoo's first model; a clear error when the zoo is empty."""
-    if DEFAULT_MODEL:
-        return DEFAULT_MODEL
+    """``DEFAULT_MODEL`` where the zoo holds it, else the zoo's first model; a clear error when
+    the zoo is empty."""
     known = names(zoo_root)
     if not known:
         raise CatposeError(f"the model zoo ({Path(zoo_root or ZOO_ROOT)}) holds no model yet: pass --model "
                            "NAME|PATH (a zoo model folder, or a run's result JSON), or add one with "
                            "`python -m catpose_lib pack RESULT_JSON --name NAME`")
-    return known[0]
+    return DEFAULT_MODEL if DEFAULT_MODEL in known else known[0]
 
 
 def find(name_or_path, zoo_root=None) -> ZooModel:
