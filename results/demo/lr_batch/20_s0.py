@@ -1,14 +1,14 @@
-# run 20 (lr_batch), seed 0: lr 5e-4, bs 32, 175 epochs; key 868ac2960a39 (format 2; before: f8a514d52eaf)
+# run 20 (lr_batch), seed 0: lr 5e-4, bs 32, 175 epochs; key dac414217ea5
 # knobs, in layers (a later layer wins; recipe/knobs.py says what each does):
 #   base   baseline: {}
 #   run    20: {'epochs': 175, 'lr': 0.0005, 'batch_size': 32}
 #   shared (every run): {'resnet_depth': 18, 'input_size': 64, 'heatmap_size': 16, 'sigma': 2, 'unbiased': True}
-# settings: budget 0.05, epoch floor 1, seed 0
-# start (load_from at run time): resnet18_64px_synth_easy_seed1.pth sha256 4f144122bc01430cf47d5f296b802b5054e24688cde2e9da4c216958d838c556
-# data (data_root at run time): fingerprint 15a842c7ed570fe5
+# settings: budget 0.05, epoch floor 8, protocol demo, seed 0
+# start (load_from at run time): resnet18_64px_synth_easy_seed1.fresh-output.pth sha256 8d4336f4678c0c0807dbf0f00c8a3f1fbe82dc9f7cfe394b3930208b086094dd
+# data (data_root at run time): fingerprint 51446d9769f483a8
 auto_scale_lr = dict(base_batch_size=32, enable=False)
 backend_args = dict(backend='local')
-catpose = dict(budget='0.05', scheme='cats17', seed=0)
+catpose = dict(budget='0.05', protocol='demo', scheme='cats17', seed=0)
 codec = dict(
     blur_kernel_size=3,
     heatmap_size=(
@@ -28,6 +28,7 @@ custom_hooks = [
     dict(type='DivergenceGuardHook'),
     dict(type='StudyHistoryHook'),
     dict(type='CatchUpValidationHook'),
+    dict(type='BestValPredictionsHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False, imports=[
@@ -113,10 +114,7 @@ model = dict(
         type='HeatmapHead'),
     test_cfg=dict(flip_mode='heatmap', flip_test=True, shift_heatmap=True),
     type='TopdownPoseEstimator')
-optim_wrapper = dict(
-    dtype='bfloat16',
-    optimizer=dict(_scope_='mmpose', lr=0.0005, type='Adam'),
-    type='CPUAmpOptimWrapper')
+optim_wrapper = dict(optimizer=dict(_scope_='mmpose', lr=0.0005, type='Adam'))
 param_scheduler = [
     dict(begin=0, by_epoch=False, end=2, start_factor=0.001, type='LinearLR'),
     dict(
