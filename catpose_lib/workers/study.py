@@ -22,6 +22,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from catpose_lib import zoo
+from catpose_lib.console import say, terminal
 from catpose_lib.data.default_data import course_layout_root
 from catpose_lib.data.layout import annotation_path
 from catpose_lib.recipe.config import build_config
@@ -151,14 +152,15 @@ def _notebook(name, results, figures, params, lanes, log, block=None, data=None,
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(out), parameters=params, kernel_name="python3",
-                            progress_bar=False, log_output=True, cwd=str(NOTEBOOKS_DIR.parent))
+                            progress_bar=False, stdout_file=terminal(), stderr_file=sys.stderr,
+                            cwd=str(NOTEBOOKS_DIR.parent))  # the kernel's progress lines on the terminal
     finally:
         for h in helpers:
             h.wait()
 
 
 def run_study(data, others, results="results/real_cats", figures="figures/real_cats", protocol="cpu",
-              device="auto", lanes=2, test_root=None, estimate_only=False, log=print) -> dict:
+              device="auto", lanes=2, test_root=None, estimate_only=False, log=say) -> dict:
     """Everything ``make study`` does, in order; every step is skipped when done, so a killed
     study resumes where it stopped.  Returns the estimate and what ran."""
     p = check_run_parameters(device=device, protocol=protocol)

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from catpose_lib.console import say as console_say
 from catpose_lib.data.layout import annotation_path, atomic_write_json, blind_test_file
 from catpose_lib.errors import CatposeError, DataError, ParameterError
 from catpose_lib.recipe.config import with_data
@@ -104,7 +105,7 @@ def pack_run(result_json, name, zoo_root=None, data_root=None, mode="int8", max_
     req = check_request(result_json, name, zoo_root, data_root, test_root, replace, mode)
     device = resolve_device(device)
     result, dest = req["result"], req["dest"]
-    say = print if verbose else (lambda *a, **k: None)
+    say = console_say if verbose else (lambda *a, **k: None)
     zoo_root.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{name}.staging.", dir=zoo_root))
     stage.chmod(0o755)  # mkdtemp makes it 0700
