@@ -582,3 +582,20 @@ def test_a_winner_with_no_unselected_seed_or_noise_estimate_is_not_carried_on(tm
     assert v["adopted"] is True  # a base without results: nothing to compare with
 
 
+
+
+def test_a_last_checkpoint_naming_a_missing_file_resumes_from_the_newest_left_or_starts_afresh(tmp_path):
+    """A worker SIGKILLed while it saved can leave mmengine's last_checkpoint naming a file that
+    is not there; the next worker resumes from the newest epoch checkpoint left, or starts afresh."""
+    from catpose_lib.runs.run import _resume_point
+
+    assert _resume_point(tmp_path) is False  # nothing yet
+    (tmp_path / "last_checkpoint").write_text(str(tmp_path / "epoch_2.pth"))
+    for n in (1, 10):
+        (tmp_path / f"epoch_{n}.pth").write_bytes(b"x")
+    (tmp_path / "epoch_10.pth").unlink()
+    assert _resume_point(tmp_path) is True
+    assert (tmp_path / "last_checkpoint").read_text() == str(tmp_path / "epoch_1.pth")
+    assert _resume_point(tmp_path) is True  # an existing file: left as it is
+    (tmp_path / "epoch_1.pth").unlink()
+    assert _resume_point(tmp_path) is False and not (tmp_path / "last_checkpoint").exists()

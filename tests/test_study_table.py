@@ -15,7 +15,7 @@ def test_study_table_lists_every_block_in_order_with_the_runs_numbers(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     rows = [line.split("|")[1:-1] for line in out.stdout.splitlines()[2:]]
     blocks = [r[0].strip() for r in rows]
-    runs = sorted(json.loads(p.read_text())["no"] for p in (demo / "lr_batch").glob("*_s*.json"))
+    runs = sorted(json.loads(p.read_text())["no"] for p in (demo / "lr_batch").glob("*_s[0-9].json"))
     assert blocks == ["baseline"] + ["lr_batch"] * len(runs)
     assert [int(r[1]) for r in rows[1:]] == runs
     r13 = json.loads((demo / "lr_batch" / "13_s0.json").read_text())
@@ -45,9 +45,14 @@ def test_compute_table_sums_each_blocks_epochs_and_hours(tmp_path):
     rows = {r[0].strip(): [float(x) for x in r[1:]] for r in
             (line.split("|")[1:-1] for line in out.stdout.splitlines()[2:])}
     assert list(rows) == ["baseline", "lr_batch", "total"]
-    jsons = [json.loads(p.read_text()) for p in (results / "lr_batch").glob("*_s*.json")]
+    jsons = [json.loads(p.read_text()) for p in (results / "lr_batch").glob("*_s[0-9].json")]
     others = [j for j in jsons if j["name"] != "13_s0"]
-    seconds = sum(j["wall_seconds"] for j in others) + 120.0 * len(run["history"])
+    def cost(j):  # train + val seconds of its epochs where every epoch has them, else its wall time
+        h = j["history"]
+        return (sum(e["train_seconds"] + e["val_seconds"] for e in h)
+                if h and all(e.get("val_seconds") is not None for e in h) else j["wall_seconds"])
+
+    seconds = sum(cost(j) for j in others) + 120.0 * len(run["history"])
     runs, epochs, hours, s_per_epoch = rows["lr_batch"]
     assert runs == len(jsons) and epochs == sum(len(j["history"]) for j in jsons)
     assert hours == round(seconds / 3600, 2) and s_per_epoch == round(seconds / epochs, 1)
@@ -98,9 +103,9 @@ def test_path_table_carries_each_blocks_recipe_and_draws_it(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.stdout.splitlines()[2:]]
     assert [r[0] for r in rows] == ["baseline", "03 lr_batch"]
-    runs = [json.loads(p.read_text()) for p in (demo / "lr_batch").glob("*_s*.json")]
+    runs = [json.loads(p.read_text()) for p in (demo / "lr_batch").glob("*_s[0-9].json")]
     top = max((r for r in runs if r.get("best")), key=lambda r: r["best"]["AP"])
-    base = [json.loads(p.read_text())["best"]["AP"] for p in (demo / "baseline").glob("00_s*.json")]
+    base = [json.loads(p.read_text())["best"]["AP"] for p in (demo / "baseline").glob("00_s[0-9].json")]
     assert float(rows[0][3]) == round(sum(base) / len(base), 4)
     assert rows[1][5] == f"{top['no']}: {top['best']['AP']:.4f}"  # the block's winner, adopted or not
     carried = top["best"]["AP"] if rows[1][6] == "True" else sum(base) / len(base)

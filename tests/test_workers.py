@@ -134,13 +134,15 @@ def _trials(results):
 
 
 def test_three_workers_train_each_run_once_and_a_killed_one_is_resumed(tiny_cats, tmp_path, monkeypatch):
-    """3 workers on one block (3 runs, 3 epochs each); the first run to finish an epoch has its
+    """3 workers on one block (3 runs, 5 epochs each); the first run to finish an epoch has its
     worker SIGKILLed; the run is taken over (by a survivor waiting for the block's runs, or by a
     4th worker started after them) and resumed from its checkpoint; no run is trained twice."""
     monkeypatch.setenv("CATPOSE_WAIT_POLL_S", "1")  # the workers' poll for runs the others hold
-    monkeypatch.setenv("CATPOSE_GRACE_S", "5")  # a worker silent for 5 s is dead (heartbeat every second)
+    # a worker silent for 15 s is dead (heartbeat every second); 5 s declared live workers dead on a loaded 2-core machine
+    monkeypatch.setenv("CATPOSE_GRACE_S", "15")
 
-    cmd = _cmd("optimizer", tiny_cats, tmp_path, "--budget", "0.15")  # 20 epochs x 0.15 = 3
+    # 20 epochs x 0.25 = 5: long enough that no worker ends the block before a victim is picked
+    cmd = _cmd("optimizer", tiny_cats, tmp_path, "--budget", "0.25")
     logs = [tmp_path.parent / f"{tmp_path.name}-worker{i}.log" for i in range(4)]
     procs = [subprocess.Popen(cmd, cwd=REPO, stdout=open(logs[i], "w"), stderr=subprocess.STDOUT,
                               start_new_session=True) for i in range(3)]
@@ -172,7 +174,7 @@ def test_three_workers_train_each_run_once_and_a_killed_one_is_resumed(tiny_cats
         assert trained == 1, (no, out[-4000:])
         assert resumed == (1 if f"{no:02d}_s0" == victim[0] else 0), (no, out[-4000:])
         r = json.loads((tmp_path / "optimizer" / f"{no}_s0.json").read_text())
-        assert r["status"] == "finished" and [h["epoch"] for h in r["history"]] == [1, 2, 3], r["history"]
+        assert r["status"] == "finished" and [h["epoch"] for h in r["history"]] == [1, 2, 3, 4, 5], r["history"]
         assert r["resumed"] is (f"{no:02d}_s0" == victim[0])
     assert not [t for t in _trials(tmp_path) if t.state.name in ("RUNNING", "WAITING")]  # released
     assert "taking over from worker" in out

@@ -16,7 +16,7 @@ from mmengine.runner import Runner
 
 from catpose_lib import zoo
 from catpose_lib.compat import checkpoint_loading
-from catpose_lib.data.layout import atomic_write_text
+from catpose_lib.data.layout import atomic_replace, atomic_write_text
 from catpose_lib.recipe.budget import parse_budget
 from catpose_lib.recipe.config import build_config, portable, run_key
 from catpose_lib.recipe.experiments import Experiment
@@ -181,7 +181,7 @@ def _train_and_record(req: RunRequest, run: dict) -> dict:
     checkpoint_loading.install()
     cfg.experiment_name = f"{name}-{key}-{time.time_ns()}"
     cfg.visualizer.name = f"visualizer-{cfg.experiment_name}"
-    resumed = (work_dir / "last_checkpoint").exists()
+    resumed = _resume_point(work_dir)
     cfg.resume = resumed
     result = dict(
         no=exp.no, ref_no=exp.ref_no, name=name, block=exp.block, policy=exp.policy,
@@ -291,6 +291,25 @@ def _train(cfg, device):
 
 def _read_history(work_dir):
     return hooks.read_history(work_dir)
+
+
+def _resume_point(work_dir) -> bool:
+    """Whether the run resumes: mmengine's ``last_checkpoint`` names an existing checkpoint.  A
+    worker killed while it saved can leave it naming a file that is not there (seen with three
+    workers, one SIGKILLed): then the newest ``epoch_*.pth`` left is named instead, or, with
+    none, the run starts afresh (mmengine would fail on the missing file)."""
+    pointer = Path(work_dir) / "last_checkpoint"
+    if not pointer.exists():
+        return False
+    if Path(pointer.read_text().strip()).is_file():
+        return True
+    left = sorted(Path(work_dir).glob("epoch_*.pth"), key=lambda p: int(p.stem.split("_")[1]))
+    if not left:
+        pointer.unlink()
+        return False
+    with atomic_replace(pointer) as tmp:
+        Path(tmp).write_text(str(left[-1]))
+    return True
 
 
 def _best_checkpoint(work_dir):
