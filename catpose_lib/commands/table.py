@@ -70,12 +70,10 @@ def run(args):
 
 def starts_table(results_dir, figure=None):
     """report.starts_report's table (RESULTS/starts.json written), the figure where asked."""
-    from catpose_lib.report.starts_report import compare_starts  # lazy: scipy (CLI speed)
+    from catpose_lib.report.starts_report import compare_starts, shown_columns  # lazy: scipy (CLI speed)
 
     done = compare_starts(results_dir, figure)
-    cols = ["start", "run", "seeds", "best_AP", "best_AP_sd", "zero_shot_AP", "pretrain_epochs", "pretrain_hours",
-            "finetune_hours"] + [c for c in done["table"] if c.startswith("vs ") and not c.endswith("kind")]
-    return done["table"][cols]
+    return done["table"][shown_columns(done["table"])]
 
 
 def knobs_table():

@@ -19,8 +19,8 @@ from catpose_lib.report.final_analysis import (
     kept_val_predictions,
 )
 from catpose_lib.report.record import write_report_record
-from catpose_lib.runs.predict import build_model, init_from_config, predict_boxes
-from catpose_lib.runs.results import FINISHED, result_path
+from catpose_lib.runs.predict import build_model, has_checkpoint, init_from_config, predict_boxes, run_config
+from catpose_lib.runs.results import FINISHED
 from catpose_lib.runs.run import resolve_device
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.workers.blocks import run_baseline, study_walk
@@ -136,15 +136,10 @@ def final_sentence(baseline_ap, final_mean, seeds, kept) -> str:
 def _model(run, device):
     """The run's trained model; when its checkpoint is not on this machine (results copied
     without their run folders), its architecture from the resolved config, untrained: enough
-    for complexity and runtime, not for predictions (``.weights`` False)."""
-    if run.get("checkpoint") and Path(run["checkpoint"]).is_file():
-        model = build_model(run, device=device)
-        model.weights = True
-    else:
-        model = init_from_config(result_path(Path(run["work_dir"]).parents[2], run["block"], run["no"],
-                                             run["seed"]).with_suffix(".py"), None, device)
-        model.weights = False
-    return model
+    for complexity and runtime, not for predictions (runs.predict.has_checkpoint tells which)."""
+    if has_checkpoint(run):
+        return build_model(run, device=device)
+    return init_from_config(run_config(run), None, device)
 
 
 @logged("07_final_report")
@@ -194,7 +189,7 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
     for name, run, fallback in (("baseline", baseline_run, BASELINE_VAL_KEYPOINTS),
                                 ("final", final_run, FINAL_VAL_KEYPOINTS)):
         kept = kept_val_predictions(results_dir, run)
-        if kept is None and models[name].weights:
+        if kept is None and has_checkpoint(run):
             kept = results_dir / fallback
             atomic_write_json(kept, predict_boxes(models[name], val_file))
         val_preds[name] = kept

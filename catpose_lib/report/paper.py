@@ -27,7 +27,7 @@ from catpose_lib.report.reference import (
     reference_comparison,
     reference_figure,
 )
-from catpose_lib.report.starts_report import compare_starts
+from catpose_lib.report.starts_report import compare_starts, shown_columns
 from catpose_lib.report.verdict import RULE, finished_runs, method_sentence, seed_noise, verdict_frame
 from catpose_lib.runs.results import load_block_results, study_table
 
@@ -405,9 +405,7 @@ def _block(ctx, step, figs):
 def _starts_compared(starts) -> str:
     """Block 05's starts (report.starts_report): runs 35 / 36 beyond the reference study."""
     t = starts["table"]
-    cols = [c for c in ("start", "run", "seeds", "best_AP", "best_AP_sd", "zero_shot_AP", "pretrain_epochs",
-                        "pretrain_hours", "finetune_hours") if c in t] + [
-        c for c in t if c.startswith("vs ") and not c.endswith("kind")]
+    cols = shown_columns(t)
     notes = [f"{r['start']}: {r['pretrain_note']}" for _, r in t.iterrows() if r.get("pretrain_note")]
     t = t.copy()
     for c in t:

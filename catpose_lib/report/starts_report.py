@@ -23,6 +23,16 @@ STARTS = (
     ("EfficientNet-Lite2, ImageNet -> other animals", ("backbone", 35), 94, "ImageNet -> other animals"),
 )
 SEEDS = (0, 1, 2)
+# the columns a reader is shown (the table command, the report); the JSON keeps them all
+SHOWN = ("start", "run", "seeds", "best_AP", "best_AP_sd", "zero_shot_AP", "pretrain_epochs", "pretrain_hours",
+         "finetune_hours")
+
+
+def shown_columns(table: pd.DataFrame) -> list:
+    """:data:`SHOWN` and each difference to a study start with its interval."""
+    return [c for c in SHOWN if c in table] + [c for c in table if c.startswith("vs ") and not c.endswith("kind")]
+
+
 # each start is compared with the study's two starts (the fine-tuning runs of blocks 04 / 05)
 VERSUS = (("ResNet-50 start", ("resolution", 22)), ("HRNet-W32 start", ("backbone", 30)))
 
@@ -38,8 +48,7 @@ def starts_table(results_dir) -> pd.DataFrame:
     noise = seed_noise(blocks)
     versus = {name: finished_runs(blocks[b], no) for name, (b, no) in VERSUS}
     for label, (block, no), pre_no, origin in STARTS:
-        runs = [read_result(result_path(results_dir, block, no, s)) for s in SEEDS]
-        runs = [r for r in runs if r and r.get("status") == FINISHED and r.get("best")]
+        runs = [r for seed, r in sorted(finished_runs(blocks[block], no).items()) if seed in SEEDS]
         diffs = {}
         for name, other in versus.items():  # no seed picked a start: every seed is unselected
             if (block, no) == dict(VERSUS)[name] or not runs or not other:

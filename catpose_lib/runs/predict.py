@@ -54,14 +54,24 @@ def is_run(path) -> bool:
     return False
 
 
-def build_model(result, device="cpu", config=None):
-    """The run's model from the portable config it left beside its result (``NN_sS.py``; found
-    from its work dir, RESULTS/BLOCK/runs/..., unless given), its best checkpoint loaded."""
-    if not result.get("checkpoint") or not Path(result["checkpoint"]).exists():
-        raise CatposeError(f"run {result['name']} of block {result['block']} has no best checkpoint")
+def run_config(result) -> Path:
+    """The portable config a run left beside its result (``NN_sS.py``), found from its work dir
+    (RESULTS/BLOCK/runs/...)."""
     results_dir = Path(result["work_dir"]).parents[2]
-    config = config or result_path(results_dir, result["block"], result["no"], result["seed"]).with_suffix(".py")
-    return init_from_config(config, result["checkpoint"], device)
+    return result_path(results_dir, result["block"], result["no"], result["seed"]).with_suffix(".py")
+
+
+def has_checkpoint(result) -> bool:
+    """Whether the run's best checkpoint is on this machine."""
+    return bool(result.get("checkpoint")) and Path(result["checkpoint"]).exists()
+
+
+def build_model(result, device="cpu", config=None):
+    """The run's model from the portable config it left beside its result (:func:`run_config`,
+    unless given), its best checkpoint loaded."""
+    if not has_checkpoint(result):
+        raise CatposeError(f"run {result['name']} of block {result['block']} has no best checkpoint")
+    return init_from_config(config or run_config(result), result["checkpoint"], device)
 
 
 def instance_score(keypoint_scores, bbox_score=1.0, keypoint_score_thr=0.2) -> float:
