@@ -201,32 +201,15 @@ def start_ap_before_training(start, data_root, precision="fp32") -> float:
 
 @contextlib.contextmanager
 def lanes(n, data_root, start, precision, log):
-    """``n - 1`` helper workers on block 03 beside the notebook (their output to ``log``), and
-    one thread for every lane, the notebook's kernel included; yields the helpers' processes,
-    waited for on leaving."""
-    import subprocess
+    """``n - 1`` helper workers on block 03 beside the notebook (their output to ``log``), one
+    thread for every lane, the notebook's kernel included (workers.lanes)."""
+    from catpose_lib.workers.lanes import block_workers
 
-    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    if n > 1:
-        os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")  # the kernel and the helpers inherit it
-    cmd = [sys.executable, "-m", "catpose_lib", "run", "lr_batch", "--data", str(data_root),
-           "--results", str(REPO / DEMO_RESULTS), "--base", "baseline", "--protocol", DEMO_PROTOCOL,
-           "--start", str(start), "--device", "cpu", "--precision", precision, "--channels-last",
-           "--workers", str(DEMO_WORKERS), "--no-wait", "--quiet",
-           "--set", *[f"{k}={v}" for k, v in DEMO_MODEL.items()]]
-    helpers = []
-    try:
-        with open(log, "a") as out:
-            helpers = [subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=out) for _ in range(n - 1)]
+    args = ["--data", data_root, "--results", REPO / DEMO_RESULTS, "--base", "baseline", "--protocol", DEMO_PROTOCOL,
+            "--start", start, "--device", "cpu", "--precision", precision, "--channels-last",
+            "--workers", DEMO_WORKERS, "--set", *[f"{k}={v}" for k, v in DEMO_MODEL.items()]]
+    with open(log, "a") as out, block_workers(n, "lr_batch", args, out=out, cwd=REPO) as helpers:
         yield helpers
-    finally:
-        for h in helpers:
-            h.wait()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 class _Terminal:

@@ -267,3 +267,30 @@ def test_a_failed_run_is_tried_again_by_the_next_worker_not_by_the_waiting_ones(
     (tmp_path / "studies.db").unlink()  # a folder of finished results (e.g. a committed study): no study opened
     (again,) = run_block("lr_batch", tiny_cats, tmp_path, **kwargs)
     assert again["status"] == "finished" and again["skipped"] and not (tmp_path / "studies.db").exists()
+
+
+def test_block_workers_start_one_thread_lanes_beside_this_process(monkeypatch):
+    """workers.lanes (the study's and the demo's lanes): ``lanes - 1`` workers of ``run BLOCK
+    --no-wait --quiet``, one thread in every lane while inside, the environment given back after."""
+    from catpose_lib.workers import lanes
+
+    started = []
+
+    class Worker:
+        def __init__(self, cmd, **kwargs):
+            started.append((cmd, os.environ.get("OMP_NUM_THREADS")))
+            self.waited = False
+
+        def wait(self):
+            self.waited = True
+
+    monkeypatch.setattr(lanes.subprocess, "Popen", Worker)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    with lanes.block_workers(3, "lr_batch", ["--data", Path("/d")]) as workers:
+        assert len(workers) == 2 and os.environ["OMP_NUM_THREADS"] == os.environ["MKL_NUM_THREADS"] == "1"
+    assert all(w.waited for w in workers) and "OMP_NUM_THREADS" not in os.environ
+    cmd, threads = started[0]
+    assert cmd[1:] == ["-m", "catpose_lib", "run", "lr_batch", "--data", "/d", "--no-wait", "--quiet"]
+    assert threads == "1"
+    with lanes.block_workers(1, "lr_batch", []) as workers:
+        assert workers == [] and "OMP_NUM_THREADS" not in os.environ

@@ -32,6 +32,7 @@ from catpose_lib.recipe.protocols import epoch_cost, study_cost
 from catpose_lib.recipe.starts import PRETRAIN_BUDGET
 from catpose_lib.report.record import notebook_done
 from catpose_lib.runs.precision import apply_speed_options
+from catpose_lib.workers.lanes import THREAD_VARS, block_workers
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 BLOCK_NOTEBOOKS = tuple(f"{n}_{b}" for b, n in BLOCK_NUMBERS.items())
@@ -107,13 +108,6 @@ def estimate(settings, seconds_per_epoch: float, missing=(), lanes=1):
     return table[["block", "runs", "epochs", "hours"]], round(wall, 1)
 
 
-def _env(lanes):
-    env = dict(os.environ)
-    if lanes > 1:
-        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    return env
-
-
 def _pretrain(backbones, others, cats, results, settings, device, lanes, log):
     """The missing starts, ``lanes`` at a time (``pretrain`` is resumable)."""
     procs, pending = [], list(backbones)
@@ -125,7 +119,7 @@ def _pretrain(backbones, others, cats, results, settings, device, lanes, log):
                    "--budget", PRETRAIN_BUDGET[settings.protocol or "full"][b],
                    "--out", str(Path(settings.starts[b]).parent)]
             log(f"[study] pretraining the start of {b}: {' '.join(cmd[1:])}")
-            procs.append((b, subprocess.Popen(cmd, env=_env(lanes))))
+            procs.append((b, subprocess.Popen(cmd, env=dict(os.environ, **(dict.fromkeys(THREAD_VARS, "1") if lanes > 1 else {})))))
         time.sleep(5)
         for b, p in list(procs):
             if p.poll() is not None:
@@ -134,29 +128,19 @@ def _pretrain(backbones, others, cats, results, settings, device, lanes, log):
                     raise RuntimeError(f"pretraining the start of {b} failed (exit {p.returncode})")
 
 
-def _notebook(name, results, figures, params, lanes, log, block=None, data=None, settings=None, device="cpu"):
+def _notebook(name, results, params, lanes, log, block=None, run_args=()):
     out = results / "notebooks" / f"{name}.ipynb"
     if notebook_done(results, name) and out.exists():
         log(f"[study] {name}: every run finished before: not executed again")
         return
-    helpers = []
-    if block and lanes > 1:  # more workers on the same block's runs, one thread each
-        for _ in range(lanes - 1):
-            cmd = [sys.executable, "-m", "catpose_lib", "run", block, "--data", str(data), "--results", str(results),
-                   "--device", device, "--no-wait", "--quiet", "--workers", "1"]
-            cmd += ["--protocol", settings.protocol] if settings.protocol else []
-            helpers.append(subprocess.Popen(cmd, env=_env(lanes), stdout=subprocess.DEVNULL))
     log(f"[study] {name}: executing into {out}")
     import papermill as pm
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with block_workers(lanes if block else 1, block, run_args):  # more workers on the block's runs
         pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(out), parameters=params, kernel_name="python3",
                             progress_bar=False, stdout_file=terminal(), stderr_file=sys.stderr,
                             cwd=str(NOTEBOOKS_DIR.parent))  # the kernel's progress lines on the terminal
-    finally:
-        for h in helpers:
-            h.wait()
 
 
 def run_study(data, others, results="results/real_cats", figures="figures/real_cats", protocol="cpu",
@@ -188,14 +172,15 @@ def run_study(data, others, results="results/real_cats", figures="figures/real_c
                   device=device)
     if lanes > 1:
         common["num_workers"] = 1
-    _notebook("00_dataset", results, figures, dict(data_root=str(cats), results_dir=common["results_dir"],
-                                                   figures_dir=common["figures_dir"]), 1, log)
+    _notebook("00_dataset", results, dict(data_root=str(cats), results_dir=common["results_dir"],
+                                          figures_dir=common["figures_dir"]), 1, log)
     run_params = dict(common, **({"protocol": settings.protocol} if settings.protocol else {}))
+    run_args = ["--data", cats, "--results", results, "--device", device, "--workers", "1",
+                *(["--protocol", settings.protocol] if settings.protocol else [])]
     for name in BLOCK_NOTEBOOKS:
-        _notebook(name, results, figures, run_params, lanes, log, block=name.split("_", 1)[0], data=cats,
-                  settings=settings, device=device)
+        _notebook(name, results, run_params, lanes, log, block=name.split("_", 1)[0], run_args=run_args)
     final = dict(run_params, **({"test_root": str(Path(test_root).resolve())} if test_root else {}))
-    _notebook("07_final_report", results, figures, final, 1, log)
+    _notebook("07_final_report", results, final, 1, log)
     return dict(measured=measured, estimate=table, wall_hours=wall, settings=asdict(settings))
 
 
