@@ -200,7 +200,7 @@ def _train_and_record(req: RunRequest, run: dict) -> dict:
         say(f"[{exp.block} {name}{where}] {'resuming' if resumed else 'starting'}: {exp.parameter} "
             f"(base {req.base['name']}, {cfg.train_cfg.max_epochs} epochs, budget {budget}{extra})")
     status, message = _train(_without_start(cfg) if resumed else cfg, device)
-    history = _read_history(work_dir)
+    history = hooks.read_history(work_dir)
     result.update(summarise_history(history))
     result.update(status=status, message=message, history=history, ended=now_iso(),
                   checkpoint=_best_checkpoint(work_dir))
@@ -287,10 +287,6 @@ def _train(cfg, device):
         gc.collect()
         if device == "cuda":
             torch.cuda.empty_cache()
-
-
-def _read_history(work_dir):
-    return hooks.read_history(work_dir)
 
 
 def _resume_point(work_dir) -> bool:
