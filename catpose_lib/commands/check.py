@@ -1,10 +1,6 @@
 """``python -m catpose_lib check ROOT``: validate a dataset in the course layout."""
-from catpose_lib.data.validate import (
-    check_dataset,
-    format_report,
-)
-
 from catpose_lib.console import say
+from catpose_lib.data.validate import check_dataset, format_report
 
 HELP = "validate a course-layout dataset (annotations, images, boxes, keypoint counts); exit 2 on problems"
 
@@ -18,7 +14,6 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-
     report = check_dataset(args.root, scheme=args.scheme, decode=args.decode)
     say(format_report(report))
     return 0

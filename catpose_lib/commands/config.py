@@ -27,7 +27,6 @@ def add_arguments(p):
 
 def run(args):
     hide_gpu_for_cpu(args)
-    # lazy: torch/mmengine (CLI speed)
     from catpose_lib.runs.run import RunRequest, config_header, resolve_run  # lazy: torch/mmengine (CLI speed)
     from catpose_lib.workers.blocks import resolve_base  # lazy: torch/mmengine (CLI speed)
 

@@ -1,7 +1,6 @@
 """``python -m catpose_lib import-animalpose SRC ROOT``: Animal-Pose keypoints.json -> course layout."""
-from catpose_lib.data.animalpose import import_animalpose
-
 from catpose_lib.console import say
+from catpose_lib.data.animalpose import import_animalpose
 
 HELP = "convert an Animal-Pose keypoints.json (+ images/) into the course layout (animalpose20 scheme)"
 
@@ -23,7 +22,6 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-
     s = import_animalpose(args.src, args.root, n_val=args.val, seed=args.seed,
                           categories=args.category, link=not args.copy,
                           one_category=args.one_category)

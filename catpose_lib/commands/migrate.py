@@ -10,7 +10,6 @@ def add_arguments(p):
 
 
 def run(args):
-
     done = migrate_results(args.results)
     for d in done:
         if d["status"] != "current":

@@ -1,6 +1,7 @@
 """The command-line options several commands share, each defined once with its choices taken
 from the package's constants (no heavy imports: the CLI builds every parser for --help)."""
 import argparse
+import os
 
 from mmengine.config import DictAction
 
@@ -54,7 +55,5 @@ def speed_options(args) -> dict:
 
 def hide_gpu_for_cpu(args):
     """--device cpu on a GPU machine: hide the GPU before torch starts."""
-    import os
-
     if args.device == "cpu":
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")

@@ -2,10 +2,7 @@
 from catpose_lib.console import say
 from catpose_lib.commands.options import add_shared_knobs, add_speed, hide_gpu_for_cpu, speed_options
 from catpose_lib.recipe.starts import PRETRAIN_BACKBONES
-from catpose_lib.runs.results import (
-    FINISHED,
-    RUNNING_ELSEWHERE,
-)
+from catpose_lib.runs.results import FINISHED, RUNNING_ELSEWHERE
 
 HELP = ("pretrain pose models on other animals (Animal-Pose dogs, sheep, horses, cows) and export the "
         "start checkpoints that cat runs take with --start")
@@ -33,7 +30,6 @@ def add_arguments(p):
 
 def run(args):
     hide_gpu_for_cpu(args)
-    # lazy: torch and mmengine, only when the command runs (CLI speed)
     from catpose_lib.runs.pretrain import pretrain_backbones  # lazy: torch/mmengine (CLI speed)
 
     done = pretrain_backbones(args.data, args.results, backbones=args.backbone, zero_shot=args.zero_shot,

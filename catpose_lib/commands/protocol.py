@@ -1,9 +1,8 @@
 """``protocol NAME``: what a protocol sets, and the study's cost under it before running it."""
 from dataclasses import asdict
 
-from catpose_lib.recipe.protocols import PROTOCOLS, expand, get_protocol, study_cost
-
 from catpose_lib.console import say
+from catpose_lib.recipe.protocols import PROTOCOLS, expand, get_protocol, study_cost
 
 HELP = "show a named protocol (budget, epoch floor, starts, seeds) and estimate the study's hours under it"
 

@@ -36,7 +36,6 @@ def add_arguments(p):
 
 def run(args):
     hide_gpu_for_cpu(args)
-    # lazy: optuna, torch and mmengine, only when the command runs (CLI speed)
     from catpose_lib.report.search_report import trials_table  # lazy: torch/mmengine (CLI speed)
     from catpose_lib.workers.search import run_search  # lazy: torch/mmengine (CLI speed)
 

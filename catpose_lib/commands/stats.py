@@ -1,5 +1,4 @@
 """``python -m catpose_lib stats ROOT``: tables describing a course-layout dataset."""
-
 from catpose_lib.console import say
 
 HELP = "print split sizes, instances per image, box sizes and per-keypoint labelled rates of a dataset"
@@ -16,11 +15,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from catpose_lib.data.stats import (  # lazy: torch/mmengine (CLI speed)
-        dataset_stats,
-        format_stats,
-        plot_samples,
-    )
+    from catpose_lib.data.stats import dataset_stats, format_stats, plot_samples  # lazy: pandas, mmpose (CLI speed)
 
     say(format_stats(dataset_stats(args.root)))
     if args.plot:

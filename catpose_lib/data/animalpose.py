@@ -44,19 +44,18 @@ Everything is written through :func:`~catpose_lib.data.layout.staged_output_dir`
 error (malformed JSON, missing image, bad record -> :class:`DataError` naming file and
 record) nothing is left at ``root``.
 """
-import math
 import os
 import random
 import shutil
 from pathlib import Path
 
 from catpose_lib.data.layout import annotation_path, atomic_write_json, staged_output_dir
-from catpose_lib.data.validate import load_json, unsafe_file_name
+from catpose_lib.data.validate import is_number, load_json, unsafe_file_name
 from catpose_lib.errors import DataError
-from catpose_lib.schemes import load_scheme
+from catpose_lib.schemes import keypoint_names, load_scheme
 
 SCHEME = "animalpose20"
-DEFAULT_VAL_FRACTION = 0.11
+VAL_FRACTION = 0.11
 
 # Animal-Pose keypoints.json names -> MMPose animalpose metainfo names.
 RAW_TO_MMPOSE = {
@@ -72,9 +71,9 @@ RAW_TO_MMPOSE = {
 }
 
 
-def default_n_val(n_images: int, val_fraction: float = DEFAULT_VAL_FRACTION) -> int:
+def default_n_val(n_images: int) -> int:
     """Validation images for a file of ``n_images`` (at least 1, at most n_images - 1)."""
-    return min(max(1, int(round(val_fraction * n_images))), max(1, n_images - 1))
+    return min(max(1, int(round(VAL_FRACTION * n_images))), max(1, n_images - 1))
 
 
 def _locate(src):
@@ -84,23 +83,16 @@ def _locate(src):
     return src, src.parent / "images"
 
 
-def _num(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _scheme():
-    """(names, skeleton 1-based) of the animalpose20 scheme, from MMPose's metainfo."""
-    meta = load_scheme(SCHEME)
-    names = [meta["keypoint_id2name"][i] for i in range(meta["num_keypoints"])]
-    skeleton = [[int(a) + 1, int(b) + 1] for a, b in meta["skeleton_links"]]
-    return names, skeleton
+def scheme_order(names, scheme_names) -> list:
+    """For each keypoint name (the scheme's own, or an Animal-Pose raw one through
+    ``RAW_TO_MMPOSE``), its index in ``scheme_names``; None where it names none."""
+    pos = {n: k for k, n in enumerate(scheme_names)}
+    return [pos.get(n, pos.get(RAW_TO_MMPOSE.get(n))) for n in names]
 
 
 def _select_categories(raw_cats, wanted, json_path):
     """Raw category dicts to keep, in raw-id order.  ``wanted``: None/'all', names or ids."""
-    if wanted is None or (isinstance(wanted, str)):
-        wanted = [wanted] if wanted is not None else ["all"]
-    wanted = [str(w) for w in wanted]
+    wanted = [str(w) for w in (["all"] if wanted is None else [wanted] if isinstance(wanted, str) else wanted)]
     if "all" in wanted:
         return sorted(raw_cats, key=lambda c: c["id"])
     keep, unknown = [], []
@@ -121,14 +113,10 @@ def _permutation(cat, names, json_path, index):
     raw_names = cat.get("keypoints")
     if not isinstance(raw_names, list) or not raw_names:
         raise DataError("category has no keypoint name list", file=json_path, record=rec)
-    pos = {n: k for k, n in enumerate(names)}
-    perm = []
-    for raw in raw_names:
-        mm = raw if raw in pos else RAW_TO_MMPOSE.get(raw)
-        if mm is None or mm not in pos:
-            raise DataError(f"unknown keypoint name {raw!r}: not an Animal-Pose name "
-                            f"({', '.join(RAW_TO_MMPOSE)}) nor an {SCHEME} one", file=json_path, record=rec)
-        perm.append(pos[mm])
+    perm = scheme_order(raw_names, names)
+    if None in perm:
+        raise DataError(f"unknown keypoint name {raw_names[perm.index(None)]!r}: not an Animal-Pose name "
+                        f"({', '.join(RAW_TO_MMPOSE)}) nor an {SCHEME} one", file=json_path, record=rec)
     if sorted(perm) != list(range(len(names))):
         missing = [names[k] for k in range(len(names)) if k not in perm]
         raise DataError(f"keypoint names do not cover the {SCHEME} scheme exactly once "
@@ -140,7 +128,7 @@ def convert_annotation(ann, perm, image_size, json_path, index):
     """Raw annotation -> (bbox xywh, flat keypoints in scheme order, num_keypoints)."""
     rec = f"annotation index {index} (image_id={ann.get('image_id')!r})"
     box = ann.get("bbox")
-    if not (isinstance(box, (list, tuple)) and len(box) == 4 and all(_num(v) for v in box)):
+    if not (isinstance(box, (list, tuple)) and len(box) == 4 and all(is_number(v) for v in box)):
         raise DataError(f"bbox must be 4 numbers [x1, y1, x2, y2], got {box!r}", file=json_path, record=rec)
     W, H = image_size
     x1, y1, x2, y2 = max(0, box[0]), max(0, box[1]), min(W, box[2]), min(H, box[3])
@@ -156,7 +144,7 @@ def convert_annotation(ann, perm, image_size, json_path, index):
     flat = [0] * (3 * k)
     labelled = 0
     for r, point in enumerate(kpts):
-        if not (isinstance(point, (list, tuple)) and len(point) == 3 and all(_num(v) for v in point)):
+        if not (isinstance(point, (list, tuple)) and len(point) == 3 and all(is_number(v) for v in point)):
             raise DataError(f"keypoint {r} must be [x, y, v] numbers, got {point!r}", file=json_path, record=rec)
         x, y, v = point
         if v not in (0, 1, 2):
@@ -182,12 +170,11 @@ def _place_image(src, dst, link):
     return "copied"
 
 
-def import_animalpose(src, root, n_val=None, seed=0, categories=None, *, link=True,
-                      val_fraction=DEFAULT_VAL_FRACTION, one_category=None) -> dict:
+def import_animalpose(src, root, n_val=None, seed=0, categories=None, *, link=True, one_category=None) -> dict:
     """Convert Animal-Pose ``src`` (folder with keypoints.json and images/, or the json) to ``root``.
 
     ``categories``: None or ``"all"`` (every category), or a list of raw names / ids to keep.
-    ``n_val``: validation images (default ``default_n_val(n, val_fraction)``).
+    ``n_val``: validation images (default ``default_n_val(n)``).
     ``link``: hard-link images when possible (else copy).  ``root`` must not exist or be empty.
     ``one_category``: a name, to merge every kept category into one (id 1; each annotation
     keeps its ``raw_category_id``): MMPose's CocoMetric scores its predictions as category 1,
@@ -220,7 +207,8 @@ def import_animalpose(src, root, n_val=None, seed=0, categories=None, *, link=Tr
             raise DataError("category must be an object with an integer id", file=json_path,
                             record=f"category index {i}")
 
-    names, skeleton = _scheme()
+    names = keypoint_names(SCHEME)
+    skeleton = [[int(a) + 1, int(b) + 1] for a, b in load_scheme(SCHEME)["skeleton_links"]]
     kept_cats = _select_categories(raw_cats, categories, json_path)
     perms = {c["id"]: _permutation(c, names, json_path, raw_cats.index(c)) for c in kept_cats}
     new_cat_id = {c["id"]: i + 1 for i, c in enumerate(kept_cats)}
@@ -281,7 +269,7 @@ def import_animalpose(src, root, n_val=None, seed=0, categories=None, *, link=Tr
         raise DataError(f"only {n} image(s) with instances of the selected categories; "
                         "need at least 2 to split into train and val", file=json_path)
     if n_val is None:
-        n_val = default_n_val(n, val_fraction)
+        n_val = default_n_val(n)
     if not 1 <= int(n_val) <= n - 1:
         raise DataError(f"n_val={n_val} must be between 1 and {n - 1} ({n} images)", file=json_path)
     order = list(ids)
@@ -303,15 +291,11 @@ def import_animalpose(src, root, n_val=None, seed=0, categories=None, *, link=Tr
                             record=f"image id={img_id}") from None
 
     splits = {"train": {"images": [], "annotations": []}, "val": {"images": [], "annotations": []}}
-    test = {"images": [], "annotations": []}
     next_ann = 1
     for img_id in ids:
         split = "val" if img_id in val_ids else "train"
         W, H = sizes[img_id]
-        img_rec = {"id": img_id, "file_name": images[img_id], "width": W, "height": H}
-        splits[split]["images"].append(img_rec)
-        if split == "val":
-            test["images"].append(dict(img_rec))
+        splits[split]["images"].append({"id": img_id, "file_name": images[img_id], "width": W, "height": H})
         for i in by_image[img_id]:
             ann = raw_anns[i]
             xywh, flat, nk = convert_annotation(ann, perms[ann["category_id"]], (W, H), json_path, i)
@@ -320,10 +304,10 @@ def import_animalpose(src, root, n_val=None, seed=0, categories=None, *, link=Tr
                    "bbox": xywh, "area": area, "iscrowd": 0, "keypoints": flat, "num_keypoints": nk,
                    "raw_index": i, "raw_category_id": ann["category_id"]}
             splits[split]["annotations"].append(out)
-            if split == "val":
-                test["annotations"].append({k: out[k] for k in ("id", "image_id", "category_id", "bbox",
-                                                                "area", "iscrowd", "raw_index")})
             next_ann += 1
+    test = {"images": splits["val"]["images"],
+            "annotations": [{k: a[k] for k in ("id", "image_id", "category_id", "bbox", "area", "iscrowd", "raw_index")}
+                            for a in splits["val"]["annotations"]]}
 
     info = {"description": f"Animal-Pose import of {json_path}", "scheme": SCHEME, "seed": seed,
             "n_val": int(n_val), "source": str(json_path)}

@@ -13,14 +13,6 @@ def xywh_to_xyxy(boxes):
     return np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
 
 
-def margin_box(bbox, margin, width, height):
-    """Integer pixel bounds (x0, y0, x1, y1) of ``bbox`` grown by ``margin`` x its size on
-    each side, clipped to a ``width`` x ``height`` image."""
-    x, y, w, h = bbox
-    return (max(0, int(math.floor(x - margin * w))), max(0, int(math.floor(y - margin * h))),
-            min(width, int(math.ceil(x + w * (1 + margin)))), min(height, int(math.ceil(y + h * (1 + margin)))))
-
-
 def load_boxes(path) -> dict:
     """The cat boxes of a ``--boxes`` file: a COCO file with ``images`` + ``annotations`` (such
     as a test set's ``annotations/test_info.json``) or a COCO detections list (``image_id``,

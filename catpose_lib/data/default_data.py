@@ -17,12 +17,8 @@ def synthetic_cats(n_train=1000, n_val=128, n_test=200, size=256, seed=0, diffic
     'hard'), and generation is deterministic, so every caller with the same parameters
     shares one copy.
     """
-    # lazy: cv2 and numpy, only when synthetic data is asked for (the CLI imports this module)
-    from catpose_lib.data.synthetic import (  # lazy: torch/mmengine (CLI speed)
-        DEFAULT_DIFFICULTY,
-        difficulty_level,
-        generate_dataset,
-    )
+    # lazy: cv2 and mmengine, only when synthetic data is asked for (the CLI imports this module)
+    from catpose_lib.data.synthetic import DEFAULT_DIFFICULTY, difficulty_level, generate_dataset
 
     difficulty_level(difficulty)
     cache = Path(cache_dir) if cache_dir else CACHE / "data"

@@ -13,8 +13,6 @@ from pathlib import Path
 
 from catpose_lib.errors import ParameterError
 
-SPLITS = ("train", "val")
-TEST_SPLIT = "test_info"
 ANNOTATION_FILES = {"train": "annotations/train.json", "val": "annotations/val.json",
                     "test": "annotations/test_info.json"}
 
@@ -22,6 +20,19 @@ ANNOTATION_FILES = {"train": "annotations/train.json", "val": "annotations/val.j
 def annotation_path(root, split: str) -> Path:
     """``ROOT/annotations/<split>.json``; split is train, val or test (test_info.json)."""
     return Path(root) / ANNOTATION_FILES[split]
+
+
+def dataset_splits(root) -> list:
+    """The splits a course-layout root holds: train, val and, when its file exists, test."""
+    return [split for split in ANNOTATION_FILES if split != "test" or annotation_path(root, split).exists()]
+
+
+def by_image(annotations) -> dict:
+    """image_id -> its annotations, in file order."""
+    grouped = {}
+    for ann in annotations:
+        grouped.setdefault(ann["image_id"], []).append(ann)
+    return grouped
 
 
 def blind_test_file(test_root, parameter="test_root") -> Path:

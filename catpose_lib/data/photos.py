@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+_KINDS = "/".join(s[1:] for s in PHOTO_SUFFIXES)  # jpg/jpeg/png, for messages
 MAX_BYTES = 100 * 10**6      # a photo file larger than this is not decoded
 MAX_PIXELS = 50 * 10**6      # nor one of more pixels (a 50-megapixel image is ~150 MB decoded)
 
@@ -36,14 +37,14 @@ def collect_photos(paths) -> tuple:
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and is_photo_name(f))
             if not found:
-                problems.append((str(arg), f"no {'/'.join(s[1:] for s in PHOTO_SUFFIXES)} photos in this folder"))
+                problems.append((str(arg), f"no {_KINDS} photos in this folder"))
             for f in found:
                 add(f, str(Path(str(arg)) / f.relative_to(p)), f.relative_to(p).as_posix())
         elif p.is_file():
             if is_photo_name(p):
                 add(p, str(arg), p.name)
             else:
-                problems.append((str(arg), f"not a {'/'.join(s[1:] for s in PHOTO_SUFFIXES)} photo"))
+                problems.append((str(arg), f"not a {_KINDS} photo"))
         else:
             problems.append((str(arg), "no such file or folder"))
     return photos, problems

@@ -8,28 +8,12 @@ missing / malformed JSON).
 """
 from pathlib import Path
 
-from catpose_lib.data.layout import annotation_path
+from catpose_lib.data.layout import annotation_path, by_image, dataset_splits
 from catpose_lib.data.validate import load_coco
 from catpose_lib.report.drawing import draw_instances, image_grid, load_rgb, pose_visualizer, save
 from catpose_lib.schemes import SCHEME_BY_COUNT, keypoint_count, keypoint_names, load_scheme
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-
-def _load_splits(root):
-    """{split: COCO dict} for train, val and (when present) test."""
-    root = Path(root)
-    out = {}
-    for split in ("train", "val", "test"):
-        path = annotation_path(root, split)
-        if split == "test" and not path.exists():
-            continue
-        out[split] = load_coco(path)
-    return out
-
-
-def _num_keypoints(data):
-    return keypoint_count(data) or 0
 
 
 def _keypoint_names(data, k):
@@ -64,8 +48,8 @@ def dataset_stats(root) -> dict:
     import numpy as np
     import pandas as pd
 
-    splits = _load_splits(root)
-    k = _num_keypoints(splits["train"])
+    splits = {split: load_coco(annotation_path(root, split)) for split in dataset_splits(root)}
+    k = keypoint_count(splits["train"]) or 0
     names = _keypoint_names(splits["train"], k)
 
     rows, ipi, boxes, rates, counts = {}, {}, [], {}, {}
@@ -100,17 +84,12 @@ def dataset_stats(root) -> dict:
                               **{f"q{int(round(p * 100)):02d}": v for p, v in zip(QUANTILES, q)},
                               "max": values.max()})
 
-    splits_df = pd.DataFrame.from_dict(rows, orient="index")
-    splits_df.index.name = "split"
-    ipi_df = pd.DataFrame(ipi).fillna(0).astype("int64").sort_index()
-    ipi_df.index.name = "instances_per_image"
-    box_df = pd.DataFrame(boxes).set_index(["split", "measure"]) if boxes else pd.DataFrame()
-    kp_rate = pd.DataFrame(rates, index=names)
-    kp_rate.index.name = "keypoint"
-    kp_count = pd.DataFrame(counts, index=names)
-    kp_count.index.name = "keypoint"
-    return {"splits": splits_df, "instances_per_image": ipi_df, "box_size": box_df,
-            "keypoint_labelled": kp_rate, "keypoint_labelled_count": kp_count}
+    keypoints = pd.Index(names, name="keypoint")
+    ipi_df = pd.DataFrame(ipi).fillna(0).astype("int64").sort_index().rename_axis("instances_per_image")
+    return {"splits": pd.DataFrame.from_dict(rows, orient="index").rename_axis("split"), "instances_per_image": ipi_df,
+            "box_size": pd.DataFrame(boxes).set_index(["split", "measure"]) if boxes else pd.DataFrame(),
+            "keypoint_labelled": pd.DataFrame(rates, index=keypoints),
+            "keypoint_labelled_count": pd.DataFrame(counts, index=keypoints)}
 
 
 def format_stats(tables) -> str:
@@ -134,11 +113,8 @@ def _dataset_meta(data, k):
     """MMPose metainfo for drawing: the scheme's when the keypoint count names one."""
     if k in SCHEME_BY_COUNT:
         return load_scheme(SCHEME_BY_COUNT[k])
-    skeleton = []
-    for cat in data.get("categories") or []:
-        skeleton = [(a - 1, b - 1) for a, b in cat.get("skeleton") or []]
-        break
-    return {"num_keypoints": k, "skeleton_links": skeleton}
+    first = (data.get("categories") or [{}])[0]
+    return {"num_keypoints": k, "skeleton_links": [(a - 1, b - 1) for a, b in first.get("skeleton") or []]}
 
 
 def plot_samples(root, split="train", n=8, seed=0, out=None, *, cols=4):
@@ -152,12 +128,10 @@ def plot_samples(root, split="train", n=8, seed=0, out=None, *, cols=4):
 
     root = Path(root)
     data = load_coco(annotation_path(root, split))
-    k = _num_keypoints(data)
+    k = keypoint_count(data) or 0
     images = sorted(data["images"], key=lambda im: im["id"])
     chosen = random.Random(seed).sample(images, min(n, len(images))) if images else []
-    by_img = {}
-    for ann in data["annotations"]:
-        by_img.setdefault(ann["image_id"], []).append(ann)
+    by_img = by_image(data["annotations"])
     vis = pose_visualizer(_dataset_meta(data, k))
     fig, axes = image_grid(len(chosen), cols)
     for ax, img in zip(axes.flat, chosen):

@@ -512,8 +512,7 @@ def generate_dataset(root, n_train=1000, n_val=128, n_test=200, size=DEFAULT_SIZ
     start = time.perf_counter()
     image_id = annotation_id = 0
     summary = dict(root=str(root.resolve()), size=int(size), seed=int(seed), difficulty=difficulty,
-                   images=counts,
-                   annotations={}, two_cat_images=0)
+                   images=counts, annotations={}, two_cat_images=0)
     with staged_output_dir(root) as stage:
         (stage / "images").mkdir()
         for split, n in counts.items():

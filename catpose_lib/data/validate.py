@@ -22,14 +22,13 @@ import json
 import math
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from catpose_lib.data.layout import annotation_path
+from catpose_lib.data.layout import annotation_path, dataset_splits
 from catpose_lib.errors import DataError
-from catpose_lib.schemes import SCHEME_BY_COUNT, SCHEME_COUNTS, infer_scheme, keypoint_names  # noqa: F401  (re-exported)
+from catpose_lib.schemes import SCHEME_COUNTS, infer_scheme, keypoint_names
 
 BOX_TOLERANCE = 1.0  # pixels a box may stick out of its image (rounding in converted data)
 MAX_LISTED = 20
 REQUIRED_SPLITS = ("train", "val")
-ALL_SPLITS = ("train", "val", "test")
 
 
 class _Problems:
@@ -55,9 +54,7 @@ class _Problems:
             return
         file, record, message = self.items[0]
         if len(self.items) > 1:
-            lines = []
-            for f, r, m in self.items[1:MAX_LISTED]:
-                lines.append("  " + ": ".join(str(x) for x in (f, r, m) if x is not None))
+            lines = ["  " + ": ".join(str(x) for x in item if x is not None) for item in self.items[1:MAX_LISTED]]
             more = len(self.items) - MAX_LISTED
             if more > 0:
                 lines.append(f"  ... and {more} more")
@@ -90,7 +87,7 @@ def _record_id(problems, path, kind, record, index, seen):
         problems.add(path, f"{kind} index {index}", f"{kind} record must be an object")
         return None
     rec = f"{kind} id={record.get('id')!r} (index {index})"
-    if not _is_int(record.get("id")):
+    if not is_integer(record.get("id")):
         problems.add(path, rec, f"{kind} id must be an integer")
         return None
     if record["id"] in seen:
@@ -127,22 +124,25 @@ def unsafe_file_name(file_name) -> str:
     return ""
 
 
-def _is_int(x) -> bool:
+def is_integer(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _is_num(x) -> bool:
-    return (isinstance(x, (int, float)) and not isinstance(x, bool)) and math.isfinite(x)
+def is_number(x) -> bool:
+    """A finite int or float (not a bool): what a JSON coordinate must be."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _fmt_box(box):
-    return "[" + ", ".join(f"{v:g}" if _is_num(v) else repr(v) for v in box) + "]"
+    return "[" + ", ".join(f"{v:g}" if is_number(v) else repr(v) for v in box) + "]"
 
 
 def _image_problem(path: Path, decode: bool):
     """(size, problem) for an image file; size is (width, height) or None."""
     from PIL import Image, UnidentifiedImageError
 
+    if not path.is_file():
+        return None, f"image file not found: {path}"
     try:
         with Image.open(path) as im:
             size = im.size
@@ -158,19 +158,17 @@ def _image_problem(path: Path, decode: bool):
 def _scheme_names(scheme):
     """Keypoint names of the scheme, or None when mmpose is not importable."""
     try:
-
         return keypoint_names(scheme)
     except ImportError:
         return None
 
 
-def check_split(root, split, scheme_k, problems, *, decode=False, image_cache=None,
-                require_keypoints=True):
-    """Check one annotation file; add problems; return its summary (or None when unusable)."""
-    root = Path(root)
+def _check_split(root: Path, split, scheme_k, problems, image_cache, decode):
+    """Check one annotation file (keypoints optional in test's); add problems; return its summary
+    (or None when unusable).  ``image_cache``: file -> (size, problem), shared by the splits."""
     path = annotation_path(root, split)
     images_dir = root / "images"
-    image_cache = {} if image_cache is None else image_cache
+    require_keypoints = split != "test"
     try:
         data = load_coco(path)
     except DataError as exc:
@@ -181,7 +179,7 @@ def check_split(root, split, scheme_k, problems, *, decode=False, image_cache=No
     # categories
     cats = {}
     for i, cat in enumerate(data.get("categories") or []):
-        if not isinstance(cat, dict) or not _is_int(cat.get("id")):
+        if not isinstance(cat, dict) or not is_integer(cat.get("id")):
             problems.add(path, f"category index {i}", "category must be an object with an integer id")
             continue
         rec = f"category id={cat['id']} (index {i})"
@@ -203,23 +201,19 @@ def check_split(root, split, scheme_k, problems, *, decode=False, image_cache=No
         rec = _record_id(problems, path, "image", img, i, image_index)
         if rec is None:
             continue
-        images[img["id"]] = (i, img)
+        images[img["id"]] = img
         why = unsafe_file_name(img.get("file_name"))
         if why:
             problems.add(path, rec, why)
             continue
         w, h = img.get("width"), img.get("height")
-        if not (_is_num(w) and _is_num(h) and w > 0 and h > 0):
+        if not (is_number(w) and is_number(h) and w > 0 and h > 0):
             problems.add(path, rec, f"width/height must be positive numbers, got {w!r}/{h!r}")
             continue
         file = images_dir / img["file_name"]
-        key = str(file)
-        if key not in image_cache:
-            if not file.is_file():
-                image_cache[key] = (None, f"image file not found: {file}")
-            else:
-                image_cache[key] = _image_problem(file, decode)
-        size, why = image_cache[key]
+        if file not in image_cache:
+            image_cache[file] = _image_problem(file, decode)
+        size, why = image_cache[file]
         if why:
             problems.add(path, rec, why)
         elif tuple(size) != (w, h):
@@ -235,16 +229,17 @@ def check_split(root, split, scheme_k, problems, *, decode=False, image_cache=No
             continue
         rec = f"annotation id={ann.get('id')!r} (index {i})"
         _record_id(problems, path, "annotation", ann, i, ann_ids)  # a bad id is reported; checks go on
-        img_entry = images.get(ann.get("image_id"))
-        if img_entry is None:
+        img = images.get(ann.get("image_id"))
+        if img is None:
             problems.add(path, rec, f"image_id {ann.get('image_id')!r} is not in 'images'")
             continue
-        img = img_entry[1]
+        W, H = img.get("width"), img.get("height")
+        sized = is_number(W) and is_number(H)
         if cats and ann.get("category_id") not in cats:
             problems.add(path, rec, f"category_id {ann.get('category_id')!r} is not in 'categories'")
         n_inst += 1
         box = ann.get("bbox")
-        if not (isinstance(box, list) and len(box) == 4 and all(_is_num(v) for v in box)):
+        if not (isinstance(box, list) and len(box) == 4 and all(is_number(v) for v in box)):
             problems.add(path, rec, f"bbox must be 4 finite numbers [x, y, w, h], got {box!r}")
         else:
             x, y, bw, bh = box
@@ -253,15 +248,14 @@ def check_split(root, split, scheme_k, problems, *, decode=False, image_cache=No
             elif bh <= 0:
                 problems.add(path, rec, f"box {_fmt_box(box)} has {'zero' if bh == 0 else 'negative'} height")
             else:
-                W, H = img.get("width"), img.get("height")
                 t = BOX_TOLERANCE
-                if _is_num(W) and _is_num(H) and (x < -t or y < -t or x + bw > W + t or y + bh > H + t):
+                if sized and (x < -t or y < -t or x + bw > W + t or y + bh > H + t):
                     problems.add(path, rec, f"box {_fmt_box(box)} lies outside its {W:g}x{H:g} image "
                                             f"(image id={img['id']}, {img.get('file_name')})")
         kpts = ann.get("keypoints")
         if kpts is None and not require_keypoints:
             continue
-        if not isinstance(kpts, list) or len(kpts) % 3 or not all(_is_num(v) for v in kpts):
+        if not isinstance(kpts, list) or len(kpts) % 3 or not all(is_number(v) for v in kpts):
             problems.add(path, rec, "keypoints must be a flat list of numbers [x1, y1, v1, ...]")
             continue
         if len(kpts) != 3 * scheme_k:
@@ -277,8 +271,7 @@ def check_split(root, split, scheme_k, problems, *, decode=False, image_cache=No
         n_labelled += nk
         if "num_keypoints" in ann and ann["num_keypoints"] != nk:
             problems.add(path, rec, f"num_keypoints is {ann['num_keypoints']!r} but {nk} keypoints are labelled")
-        W, H = img.get("width"), img.get("height")
-        if _is_num(W) and _is_num(H):
+        if sized:
             kp_outside += sum(1 for k in range(scheme_k) if flags[k] > 0 and not (
                 -BOX_TOLERANCE <= kpts[3 * k] <= W + BOX_TOLERANCE
                 and -BOX_TOLERANCE <= kpts[3 * k + 1] <= H + BOX_TOLERANCE))
@@ -295,7 +288,7 @@ def check_split(root, split, scheme_k, problems, *, decode=False, image_cache=No
         return None
     return {"file": str(path), "images": len(images), "instances": n_inst,
             "labelled_keypoints": n_labelled, "keypoints_outside_image": kp_outside,
-            "file_names": {img["file_name"] for _, img in images.values()},
+            "file_names": {img["file_name"] for img in images.values()},
             "categories": data.get("categories") or []}
 
 
@@ -315,19 +308,13 @@ def check_dataset(root, scheme=None, *, decode=False) -> dict:
     if not (root / "images").is_dir():
         raise DataError("missing images/ folder", file=root)
     if scheme is None:
-        scheme = infer_scheme(load_coco(annotation_path(root, "train")), annotation_path(root, "train"))
+        scheme = root_scheme(root)
     if scheme not in SCHEME_COUNTS:
         raise DataError(f"unknown keypoint scheme {scheme!r}; choose one of {', '.join(SCHEME_COUNTS)}")
     k = SCHEME_COUNTS[scheme]
 
-    problems = _Problems()
-    cache = {}
-    summaries = {}
-    for split in ALL_SPLITS:
-        if split == "test" and not annotation_path(root, "test").exists():
-            continue
-        summaries[split] = check_split(root, split, k, problems, decode=decode, image_cache=cache,
-                                       require_keypoints=split != "test")
+    problems, cache = _Problems(), {}
+    summaries = {split: _check_split(root, split, k, problems, cache, decode) for split in dataset_splits(root)}
     problems.raise_if_any()
 
     warnings = []

@@ -11,9 +11,9 @@ import numpy as np
 
 from catpose_lib import zoo
 from catpose_lib.console import say, terminal
-from catpose_lib.data.animalpose import RAW_TO_MMPOSE
+from catpose_lib.data.animalpose import scheme_order
 from catpose_lib.data.boxes import load_boxes
-from catpose_lib.data.layout import atomic_write_json
+from catpose_lib.data.layout import atomic_write_json, by_image
 from catpose_lib.data.photos import Photo, collect_photos, photo_problem, read_photo
 from catpose_lib.errors import CatposeError, DataError, ParameterError
 from catpose_lib.runs.results import result_path
@@ -88,8 +88,7 @@ def output_order(file_names, model_names, ann_file, record="categories[0]"):
     Why: a blind test set in the raw Animal-Pose order (left_eye, right_eye, nose, ...) would
     otherwise get its keypoints in MMPose's order (L_Eye, R_Eye, L_EarBase, ...)."""
 
-    pos = {n: k for k, n in enumerate(model_names)}
-    order = [pos.get(n, pos.get(RAW_TO_MMPOSE.get(n))) for n in file_names]
+    order = scheme_order(file_names, model_names)
     unknown = [n for n, k in zip(file_names, order) if k is None]
     if unknown or sorted(order) != list(range(len(model_names))):
         raise DataError(f"the category's keypoint names {list(file_names)} do not name the model's "
@@ -163,7 +162,7 @@ def predict_instances(model, image, boxes, image_id, orders=None) -> list:
     return out
 
 
-def predict_boxes(model, ann_file, image_root=None, flip_test=True, batch_size=32):
+def predict_boxes(model, ann_file, image_root=None, flip_test=True):
     """Top-down inference on every box of ``ann_file``; returns COCO result records, the
     keypoints in the order of the file's category (``output_order``)."""
     ann_file = Path(ann_file)
@@ -196,37 +195,33 @@ def plan_photos(paths, boxes_file=None, images_root=None) -> tuple:
     beside its ``annotations/`` folder)."""
     boxes = load_boxes(boxes_file) if boxes_file else None
     categories = boxes["categories"] if boxes else []
+    coco = boxes is not None and boxes["images"] is not None  # else a detections list, or no box file
+    grouped = by_image(boxes["boxes"]) if coco else {}
     if not paths:
-        if not boxes or boxes["images"] is None:
+        if not coco:
             raise ParameterError("PHOTOS", [], "one or more photos or folders (or --boxes with a COCO file "
                                                "that lists its images)")
         root = Path(images_root) if images_root else Path(boxes_file).parent.parent / "images"
         if not root.is_dir():
             raise ParameterError("images", str(root), "the folder of the box file's images (pass --images DIR)")
-        by_image = {}
-        for b in boxes["boxes"]:
-            by_image.setdefault(b["image_id"], []).append(b)
         jobs = [dict(photo=Photo(root / im["file_name"], im["file_name"], im["file_name"]), image_id=im["id"],
-                     boxes=by_image[im["id"]]) for im in boxes["images"] if by_image.get(im["id"])]
+                     boxes=grouped[im["id"]]) for im in boxes["images"] if grouped.get(im["id"])]
         return jobs, [], categories
     photos, problems = collect_photos(paths)
     if boxes is None:
         return [dict(photo=p, image_id=i, boxes=None) for i, p in enumerate(photos, 1)], problems, categories
     jobs = []
-    if boxes["images"] is not None:  # a COCO file: photos are its images, by file name
+    if coco:  # photos are the file's images, by file name
         by_name = {}
         for im in boxes["images"]:
             by_name.setdefault(im["file_name"], im)
             by_name.setdefault(Path(im["file_name"]).name, im)
-        by_image = {}
-        for b in boxes["boxes"]:
-            by_image.setdefault(b["image_id"], []).append(b)
         for p in photos:
             im = by_name.get(p.name) or by_name.get(p.path.name)
-            if im is None or not by_image.get(im["id"]):
+            if im is None or not grouped.get(im["id"]):
                 problems.append((p.name, f"no box for it in {boxes_file}"))
             else:
-                jobs.append(dict(photo=p, image_id=im["id"], boxes=by_image[im["id"]]))
+                jobs.append(dict(photo=p, image_id=im["id"], boxes=grouped[im["id"]]))
         return jobs, problems, categories
     # a detections list: each box names its photo by file_name, else by image_id = the
     # photo's position (1, 2, ... in the order the photos are listed)
@@ -264,23 +259,19 @@ def output_files(out) -> tuple:
     return out / RESULTS_FILE, out / INFO_FILE
 
 
-def report_problem(path, reason, stream=None) -> None:
+def report_problem(path, reason) -> None:
     """One line naming a file that is not predicted, and why."""
-    if stream is None:
-        say(f"error: {path}: {reason} (skipped)", err=True)
-    else:
-        print(f"error: {path}: {reason} (skipped)", file=stream, flush=True)
+    say(f"error: {path}: {reason} (skipped)", err=True)
 
 
 def predict_photos(model, jobs, out_dir, orders=None, overlays=True, kpt_thr=0.3, progress_every=25,
-                   label="", stream=None, skipped=()) -> dict:
+                   label="", skipped=()) -> dict:
     """Predict every job of ``plan_photos``; a photo that cannot be read or predicted is
     reported in one line and skipped.  Writes the results (COCO keypoint results, each record
     with its photo's ``file_name``) and their info (``output_files``) and, with ``overlays``,
     one PNG per photo in ``overlays/`` beside them.  Returns a summary (counts, files, problems)."""
     from catpose_lib.report.drawing import pose_overlay, save  # lazy: torch/mmengine (CLI speed)
 
-    stream = stream or terminal()
     results, info = output_files(out_dir)
     overlay_dir = results.parent / OVERLAY_DIR
     records, problems, written, predicted = [], list(skipped), [], []
@@ -313,7 +304,7 @@ def predict_photos(model, jobs, out_dir, orders=None, overlays=True, kpt_thr=0.3
             written.append(str(save(fig, overlay_dir / png, tight_layout=False)))
         if progress_every and n % progress_every == 0 and n < len(jobs):
             rate = n / (time.perf_counter() - start)
-            print(f"[predict] {n}/{len(jobs)} photos ({rate:.1f} photos/s)", file=stream, flush=True)
+            print(f"[predict] {n}/{len(jobs)} photos ({rate:.1f} photos/s)", file=terminal(), flush=True)
     atomic_write_json(results, records)
     names = model_keypoint_names(model)
     atomic_write_json(info, dict(
@@ -326,10 +317,9 @@ def predict_photos(model, jobs, out_dir, orders=None, overlays=True, kpt_thr=0.3
 
 
 def run_predict(paths, out, model=None, boxes_file=None, images_root=None, device="auto", flip_test=True,
-                overlays=True, kpt_thr=0.3, progress_every=25, stream=None) -> dict:
+                overlays=True, kpt_thr=0.3, progress_every=25) -> dict:
     """``predict``: plan the photos (bad files reported, nothing loaded yet), load the model,
     predict, write.  ``summary['photos']`` is 0 when nothing could be predicted."""
-    stream = stream or terminal()
     jobs, problems, categories = plan_photos(paths, boxes_file, images_root)
     checked = [(job, photo_problem(job["photo"].path)) for job in jobs]  # size and header: before the model loads
     jobs = [job for job, reason in checked if reason is None]
@@ -342,6 +332,6 @@ def run_predict(paths, out, model=None, boxes_file=None, images_root=None, devic
     net, label = load_model(model, resolve_device(device))
     orders = category_orders(categories, net, boxes_file)
     set_flip_test(net, flip_test)
-    print(f"[predict] {label}: {len(jobs)} photo(s) -> {out}", file=stream, flush=True)
+    print(f"[predict] {label}: {len(jobs)} photo(s) -> {out}", file=terminal(), flush=True)
     return predict_photos(net, jobs, out, orders, overlays=overlays, kpt_thr=kpt_thr,
-                          progress_every=progress_every, label=label, stream=stream, skipped=skipped)
+                          progress_every=progress_every, label=label, skipped=skipped)

@@ -67,7 +67,3 @@ def load_scheme(name: str) -> dict:
 def keypoint_names(name: str) -> list:
     meta = load_scheme(name)
     return [meta["keypoint_id2name"][i] for i in range(meta["num_keypoints"])]
-
-
-def num_keypoints(name: str) -> int:
-    return SCHEME_COUNTS[name] if name in SCHEME_COUNTS else load_scheme(name)["num_keypoints"]

@@ -14,6 +14,7 @@ into a local checkpoint path: the weights are unpacked into ``~/.cache/catpose/z
 their sha256 checked, so a name works wherever a checkpoint path does.  ``python -m
 catpose_lib pack`` adds a finished run to the zoo.
 """
+import hashlib
 import json
 import os
 import re
@@ -139,6 +140,4 @@ def unpack_cached(model: ZooModel, cache=None) -> str:
 
 def parts_key(parts: dict) -> str:
     """One sha256 over the parts' own (their names and hashes, in order)."""
-    import hashlib
-
     return hashlib.sha256(json.dumps(sorted((k, v["sha256"]) for k, v in parts.items())).encode()).hexdigest()
