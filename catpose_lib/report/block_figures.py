@@ -5,6 +5,7 @@ backend switch in a user's kernel."""
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS
 from catpose_lib.report.drawing import figure, save
@@ -16,8 +17,6 @@ BASE_COLOR = "#444444"
 
 def history_frame(results: list):
     """Long table: one row per (run, seed, validation epoch)."""
-    import pandas as pd
-
     rows = []
     for r in results:
         for h in r.get("history") or []:
@@ -53,6 +52,11 @@ def _palette(n):
     return [cmap(i % cmap.N) for i in range(n)]
 
 
+def _mean_sd(values):
+    """Mean and sample sd (0 for one value) of a run's seeds."""
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
 def _mean_band(frame, y):
     g = frame.groupby("epoch")[y]
     return g.mean(), g.std(), g.count()
@@ -75,14 +79,12 @@ def plot_ap_per_run(results: list, base_runs=None, base_name="base", block=""):
                         textcoords="offset points", rotation=90, ha="center", va="bottom", fontsize=7)
             continue
         ax.scatter([i] * len(aps), aps, s=12, color="#9bb7d4", zorder=2)
-        mean = float(np.mean(aps))
-        sd = float(np.std(aps, ddof=1)) if len(aps) > 1 else 0.0
+        mean, sd = _mean_sd(aps)
         ax.errorbar([i], [mean], yerr=[sd] if len(aps) > 1 else None, fmt="o", color="#1f4e79", capsize=4,
                     ms=6, zorder=3)
     if base_runs:
         base = [r["best"]["AP"] for r in base_runs]
-        mean = float(np.mean(base))
-        sd = float(np.std(base, ddof=1)) if len(base) > 1 else 0.0
+        mean, sd = _mean_sd(base)
         ax.axhline(mean, color=BASE_COLOR, ls="--", lw=1.2,
                    label=f"base {base_name}: {mean:.3f}" + (f" ± {sd:.3f} sd ({len(base)} seeds)" if sd else ""))
         if sd:
@@ -140,17 +142,14 @@ def plot_curves(results: list, base_runs=None, base_name="base", block="", y="AP
             ax.set_title(f"heatmap {size} px" if size else "heatmap: the config's default size", fontsize=8)
         ax.set_xlabel("epoch")
         ax.set_ylabel(METRIC if y == "AP" else "mean train loss (heatmap MSE)", fontsize=8)
-    handles, labels = axes[0].get_legend_handles_labels()
-    for ax in axes[1:]:
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            if label not in labels:
-                handles.append(h)
-                labels.append(label)
     from matplotlib.patches import Patch
 
-    handles.append(Patch(color="grey", alpha=0.25))
-    labels.append("shaded: ± 1 sd over seeds")
-    axes[-1].legend(handles, labels, fontsize=6.5, loc="best")
+    legend = {}  # each label once, in the order the panels first show it
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, h)
+    legend["shaded: ± 1 sd over seeds"] = Patch(color="grey", alpha=0.25)
+    axes[-1].legend(list(legend.values()), list(legend.keys()), fontsize=6.5, loc="best")
     what = ("val AP per epoch (COCO OKS, ground-truth boxes)" if y == "AP" else
             "train loss per epoch, one panel per heatmap size")
     fig.suptitle(block_title(block, results, what), fontsize=9)

@@ -1,6 +1,7 @@
 """One block of the study, end to end, as a notebook calls it: data, base, runs, then the
 table, figures and verdict rendered from the results folder (:func:`render_block_report`,
 which also renders a finished block again without training anything)."""
+import statistics
 from dataclasses import asdict
 from pathlib import Path
 
@@ -93,15 +94,12 @@ def render_block_report(block, results_dir, figures_dir, experiments=None, setti
     if overlays:
         figure_paths["overlays"] = overlays
     table = study_table(results, verdict)
-    interval = verdict.get("interval") or {}
     record = write_report_record(
         results_dir, notebook, block=block, data_root=str(data_root or results[0].get("data_root")), base=base,
         base_AP=base_ap, base_sd=base_sd, settings=settings, table=table, verdict=verdict, rule=RULE,
-        winner=verdict.get("winner"), picked_on=verdict.get("picked_on"),
-        winner_unselected=verdict.get("winner_unselected"), unselected_seeds=verdict.get("unselected_seeds"),
-        base_unselected=verdict.get("base_unselected"), base_seeds=verdict.get("base_seeds"),
-        difference=verdict.get("difference"), interval=interval, adopted=verdict.get("adopted"),
-        figures=figure_paths,
+        **{k: verdict.get(k) for k in ("winner", "picked_on", "winner_unselected", "unselected_seeds",
+                                       "base_unselected", "base_seeds", "difference")},
+        interval=verdict.get("interval") or {}, adopted=verdict.get("adopted"), figures=figure_paths,
         runs=[dict(no=r["no"], seed=r["seed"], status=r["status"], final=r.get("final"), best=r.get("best"),
                    key=r["key"], base=r["base"]["name"]) for r in results])
     base_text = (f"Base: {base['name']}" + (
@@ -130,12 +128,7 @@ def winner_overlays(results, base_runs, base_name, top, val_file, out, n=4, devi
 
 def _mean_sd(values):
     """Mean and sample sd (None with fewer than 2 values), as pandas computes them for runs."""
-    import statistics
-
     if not values:
         return None, None
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
-
-def block_table(block, results_dir):
-    return study_table(load_block_results(results_dir, block))

@@ -20,22 +20,29 @@ N_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
 
 
+def coco_eval(ann_file, predictions, sigmas):
+    """xtcocotools' COCOeval of ``predictions`` (COCO keypoint results) on ``ann_file`` with its
+    matches made (``evaluate``), the COCO OKS of the Animal-Pose style: ``sigmas``, the GT areas."""
+    from xtcocotools.coco import COCO
+    from xtcocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):  # COCO and COCOeval print their progress
+        gt = COCO(str(ann_file))
+        ev = COCOeval(gt, gt.loadRes(predictions), "keypoints", sigmas=np.asarray(sigmas), use_area=True)
+        ev.evaluate()
+    return ev
+
+
 def image_evals(ann_file, predictions, sigmas) -> dict:
     """Per val image (in COCOeval's order), COCOeval's keypoint matches at its 10 OKS
     thresholds (area 'all', 20 detections): ``{image_id: (scores (D,), matched (T, D),
     ignored (T, D), cats counted)}``, detections in COCOeval's order.  ``predictions``: COCO
     keypoint results (a list, or a JSON file such as a run's ``NN_sS.val.json``)."""
-    from xtcocotools.coco import COCO
-    from xtcocotools.cocoeval import COCOeval
-
     if not isinstance(predictions, list):
         predictions = json.loads(Path(predictions).read_text())
     if not predictions:
         raise ValueError(f"no predictions to score against {ann_file}")
-    with contextlib.redirect_stdout(io.StringIO()):  # COCO and COCOeval print their progress
-        gt = COCO(str(ann_file))
-        ev = COCOeval(gt, gt.loadRes(predictions), "keypoints", sigmas=np.asarray(sigmas), use_area=True)
-        ev.evaluate()
+    ev = coco_eval(ann_file, predictions, sigmas)
     p = ev.params
     n_thr, max_det = len(p.iouThrs), p.maxDets[-1]
     out = {}
@@ -112,17 +119,21 @@ def paired_ap_difference(winner_evals: list, base_evals: list, n_resamples=N_RES
     def difference(w):
         return float(np.mean([_ap(f, w) for f in flats[0]]) - np.mean([_ap(f, w) for f in flats[1]]))
 
-    diffs = np.array([difference(w) for w in resample_weights(len(ids), n_resamples, seed)])
-    diffs = diffs[np.isfinite(diffs)]
-    return dict(difference=difference(None), sd=float(diffs.std(ddof=1)), low=float(np.percentile(diffs, 2.5)),
-                high=float(np.percentile(diffs, 97.5)), images=len(ids), resamples=len(diffs))
+    diffs = [difference(w) for w in resample_weights(len(ids), n_resamples, seed)]
+    return dict(difference=difference(None), **_spread(diffs), images=len(ids))
 
 
 def ap_interval(evals: dict, n_resamples=N_RESAMPLES, seed=BOOTSTRAP_SEED) -> dict:
     """One run's AP on the full val set with its bootstrap sd and 95% percentile interval over
     the val images (the val-sampling noise of a single AP, unpaired)."""
     flat = _flat(evals)
-    aps = np.array([_ap(flat, w) for w in resample_weights(len(evals), n_resamples, seed)])
-    aps = aps[np.isfinite(aps)]
-    return dict(AP=_ap(flat), sd=float(aps.std(ddof=1)), low=float(np.percentile(aps, 2.5)),
-                high=float(np.percentile(aps, 97.5)), images=len(evals), resamples=len(aps))
+    aps = [_ap(flat, w) for w in resample_weights(len(evals), n_resamples, seed)]
+    return dict(AP=_ap(flat), **_spread(aps), images=len(evals))
+
+
+def _spread(values) -> dict:
+    """The finite resampled values' sd, 2.5 / 97.5 percentiles and count."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    return dict(sd=float(v.std(ddof=1)), low=float(np.percentile(v, 2.5)), high=float(np.percentile(v, 97.5)),
+                resamples=len(v))

@@ -41,11 +41,5 @@ def relabel_test_info(tables: dict, root) -> dict:
     """data.stats' tables with its 'test' split (test_info.json) named by :func:`test_info_label`."""
     if not annotation_path(root, "test").exists():
         return tables
-    label = test_info_label(root)
-    out = {}
-    for name, table in tables.items():
-        table = table.rename(index={"test": label}, columns={"test": label})
-        if table.index.nlevels > 1:  # box_size: (split, measure)
-            table = table.rename(index={"test": label}, level=0)
-        out[name] = table
-    return out
+    label = test_info_label(root)  # rename maps every level of a MultiIndex (box_size: split, measure)
+    return {name: table.rename(index={"test": label}, columns={"test": label}) for name, table in tables.items()}

@@ -2,6 +2,7 @@
 keypoint and link colours), laid out on plain matplotlib Figures (no pyplot: no global
 backend switch, so a JupyterLab kernel keeps its inline plots)."""
 import itertools
+from collections import Counter
 import warnings
 from pathlib import Path
 
@@ -66,8 +67,6 @@ def keypoint_side(name: str, swap: str) -> str:
 def side_colours(meta) -> dict:
     """side -> the RGB colour (0-1) that a scheme's parsed metainfo gives that side's keypoints
     (its most common one), for the sides the scheme has: the key of an overlay."""
-    from collections import Counter
-
     names, partners = meta["keypoint_id2name"], meta["flip_indices"]
     colours = {side: Counter() for side in SIDES}
     for k in range(meta["num_keypoints"]):
@@ -76,12 +75,17 @@ def side_colours(meta) -> dict:
     return {side: tuple(c / 255 for c in count.most_common(1)[0][0]) for side, count in colours.items() if count}
 
 
-def add_side_legend(ax, meta, **kwargs):
-    """A key under ``ax``: one line per side (left / right / centre) in the scheme's colour."""
+def side_handles(meta, label="{side}", **style):
+    """Legend lines, one per side (left / right / centre) in the scheme's colour (side_colours)."""
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=colour, lw=3, marker="o", label=side)
-               for side, colour in side_colours(meta).items()]
+    return [Line2D([], [], color=colour, marker="o", label=label.format(side=side), **style)
+            for side, colour in side_colours(meta).items()]
+
+
+def add_side_legend(ax, meta, **kwargs):
+    """A key under ``ax``: one line per side (left / right / centre) in the scheme's colour."""
+    handles = side_handles(meta, lw=3)
     options = dict(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles), fontsize=9, frameon=False,
                    title="skeleton", title_fontsize=9)
     options.update(kwargs)
@@ -104,10 +108,8 @@ def pose_overlay(meta, rgb, keypoints, bboxes_xywh=None, title="", kpt_thr=0.3, 
         if kps is not None:
             kps = kps * np.array([scale, scale, 1.0], dtype=np.float32)
         boxes = boxes * scale if boxes is not None else None
-    if kps is not None:  # keypoints off the photo: score -1, under any threshold (matplotlib would widen
-        kps = kps.copy()   # the canvas to them; MMPose's visualizer skips only links off the image)
-        off = (kps[..., 0] < 0) | (kps[..., 1] < 0) | (kps[..., 0] >= rgb.shape[1]) | (kps[..., 1] >= rgb.shape[0])
-        kps[..., 2][off] = -1.0
+    if kps is not None:
+        kps = hide_off_image(kps, rgb.shape)
     drawn = draw_instances(pose_visualizer(meta), rgb, kps, boxes, as_gt=False, kpt_thr=kpt_thr,
                            draw_bbox=boxes is not None) if kps is not None else rgb
     h, w = drawn.shape[:2]
@@ -121,6 +123,16 @@ def pose_overlay(meta, rgb, keypoints, bboxes_xywh=None, title="", kpt_thr=0.3, 
         ax.set_title(title, fontsize=9)
     add_side_legend(ax, meta)
     return fig
+
+
+def hide_off_image(keypoints, shape):
+    """A copy of ``keypoints`` (..., 3) with those off an image of ``shape`` scored -1, under any
+    threshold: drawn, matplotlib would widen the canvas to them (MMPose's visualizer skips only
+    links off the image)."""
+    kp = np.array(keypoints, dtype=float)
+    off = (kp[..., 0] < 0) | (kp[..., 1] < 0) | (kp[..., 0] >= shape[1]) | (kp[..., 1] >= shape[0])
+    kp[..., 2][off] = -1.0
+    return kp
 
 
 def load_rgb(path):
@@ -153,10 +165,7 @@ def crop_square(rgb, bboxes, margin=0.15, size=320):
 
 def side_legend(fig, meta, note=""):
     """A figure-wide key of the keypoint colours (left, right, centre: side_colours)."""
-    from matplotlib.lines import Line2D
-
-    handles = [Line2D([], [], marker="o", ls="-", color=c, label=f"{side} keypoints / links")
-               for side, c in side_colours(meta).items()]
+    handles = side_handles(meta, "{side} keypoints / links", ls="-")
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
                title=note or None, title_fontsize=7)
 

@@ -6,10 +6,12 @@ extent, PCK as dots with intervals).  Notebook 07 and ``make report`` both call
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from catpose_lib.data.layout import annotation_path, atomic_write_text, same_boxes
 from catpose_lib.report.bootstrap import ap_interval, image_evals
 from catpose_lib.report.drawing import figure, save
-from catpose_lib.report.keypoint_eval import match_predictions, per_instance_oks, per_keypoint_error, swap_rate
+from catpose_lib.report.keypoint_eval import by_annotation, by_image, per_instance_oks, per_keypoint_error, swap_rate
 from catpose_lib.report.overlays import comparison_grid
 from catpose_lib.report.record import plain
 from catpose_lib.runs.results import result_path, val_predictions_path
@@ -45,6 +47,11 @@ def final_val_predictions(results_dir, final: dict, data_root=None):
     return None
 
 
+def model_of(run: dict) -> dict:
+    """What an analysis is of: the run's no, seed, parameter, recorded best AP and block."""
+    return dict(no=run["no"], seed=run["seed"], parameter=run["parameter"], AP=run["best"]["AP"], block=run["block"])
+
+
 def pck_figure(table, out, title):
     """PCK per keypoint as dots with their 95% intervals, sorted, on a 0-1 axis."""
     col = f"PCK@{PCK_THRESHOLD:g}"
@@ -69,8 +76,6 @@ def analyse_val_predictions(data_root, predictions, scheme, figures_dir, results
     boxes); ``model``: what they are (no, seed, parameter, recorded AP); ``others``: {label:
     predictions} drawn beside it in the overlays (e.g. the baseline).  Writes the figures under
     ``figures_dir`` and ``RESULTS/final_val_analysis.json``; returns the analysis."""
-    import pandas as pd
-
     meta = load_scheme(scheme)
     val_file = annotation_path(data_root, "val")
     val = json.loads(val_file.read_text())
@@ -84,15 +89,12 @@ def analyse_val_predictions(data_root, predictions, scheme, figures_dir, results
     per_kpt = per_keypoint_error(val, preds, names, PCK_THRESHOLD, sigmas)
     swaps = swap_rate(val, preds, meta["flip_indices"], names, sigmas)
 
-    by_ann = {a["id"]: r for a, r in match_predictions(val, preds, sigmas)}
-    anns_by_image = {}
-    for a in val["annotations"]:
-        anns_by_image.setdefault(a["image_id"], []).append(a)
+    by_ann = by_annotation(val, preds, sigmas)
+    anns_by_image = by_image(val["annotations"])
     images = [im for im in val["images"] if im["id"] in anns_by_image][:n_overlays]
     columns = [("ground truth", "gt")]
     for name, other in (others or {}).items():
-        columns.append((name, {a["id"]: r for a, r in match_predictions(val, json.loads(Path(other).read_text()),
-                                                                         sigmas)}))
+        columns.append((name, by_annotation(val, json.loads(Path(other).read_text()), sigmas)))
     columns.append((f"final ({label})", by_ann))
     overlays = comparison_grid(meta, Path(data_root) / "images",
                                [(im, anns_by_image[im["id"]], im["file_name"]) for im in images], columns,
@@ -123,6 +125,3 @@ def analyse_val_predictions(data_root, predictions, scheme, figures_dir, results
     return analysis
 
 
-def read_analysis(results_dir):
-    path = Path(results_dir) / ANALYSIS_JSON
-    return json.loads(path.read_text()) if path.is_file() else None

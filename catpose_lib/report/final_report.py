@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from catpose_lib.data.default_data import resolve_data_root
 from catpose_lib.data.layout import annotation_path, atomic_write_json, blind_test_file
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS
@@ -17,10 +19,11 @@ from catpose_lib.report.final_analysis import (
     FINAL_VAL_KEYPOINTS,
     analyse_val_predictions,
     kept_val_predictions,
+    model_of,
 )
 from catpose_lib.report.record import write_report_record
+from catpose_lib.report.verdict import finished_runs
 from catpose_lib.runs.predict import build_model, has_checkpoint, init_from_config, predict_boxes, run_config
-from catpose_lib.runs.results import FINISHED
 from catpose_lib.runs.run import resolve_device
 from catpose_lib.runs.speed_defaults import DEFAULT_CHANNELS_LAST, DEFAULT_PRECISION
 from catpose_lib.workers.blocks import run_baseline, study_walk
@@ -34,8 +37,6 @@ def study_path(results_dir):
     AP over all its seeds and over the seeds that did not pick it, and the interval of its lead
     over the base.  Candidates for the final model: (no, finished runs, mean best AP) of each
     recipe on the path, in path order: the last is the recipe the rule carries out of the study."""
-    import pandas as pd
-
     rows, candidates = [], []
     steps = study_walk(results_dir)
     by_block = {step["block"]: step["results"] for step in steps}
@@ -43,8 +44,7 @@ def study_path(results_dir):
         recipe, top, v = step["recipe"], step["winner"], step.get("verdict") or {}
         if recipe.get("best_AP") is None:
             continue
-        runs = [r for r in by_block[recipe["block"]]
-                if r["no"] == recipe["no"] and r["status"] == FINISHED and r.get("best")]
+        runs = list(finished_runs(by_block[recipe["block"]], recipe["no"]).values())
         label = "baseline" if step["block"] == "baseline" else f"{BLOCK_NUMBERS[step['block']]} {step['block']}"
         iv = v.get("interval") or {}
         rows.append(dict(step=label, run=recipe["no"], parameter=runs[0]["parameter"], mAP=recipe["best_AP"],
@@ -154,8 +154,6 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
     only), for that set's boxes (``result_keypoints_test.json``).  ``final``: 'best' = the recipe
     the adopt rule carries out of the study's last block (its best seed is the model), or a
     run number on the path.  Settings as in report.block_report.run_block_report."""
-    import pandas as pd
-
     p = check_run_parameters(budget=budget, seeds=seeds, device=device, precision=precision,
                              data_root=data_root or None, shared_knobs=dict(shared_knobs or {}), protocol=protocol,
                              start=start)
@@ -195,8 +193,7 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
         val_preds[name] = kept
     analysis = analyse_val_predictions(
         root, val_preds["final"], final_run["scheme"], figures_dir, results_dir,
-        dict(no=final_run["no"], seed=final_run["seed"], parameter=final_run["parameter"], AP=final_run["best"]["AP"],
-             block=final_run["block"]),
+        model_of(final_run),
         others={f"baseline (run 00 seed {baseline_run['seed']})": val_preds["baseline"]} if val_preds["baseline"] else {},
         n_overlays=n_overlays, n_failures=n_failures)
 
@@ -233,11 +230,10 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
                     f"withheld keypoints: this package cannot score it).")
     figures = dict(path=path_fig, overlays=analysis["figures"]["overlays"], failures=analysis["figures"]["failures"],
                    per_keypoint=analysis["figures"]["per_keypoint_pck"])
-    per_kpt = analysis["per_keypoint"].set_index("keypoint")
     record = write_report_record(results_dir, "07_final_report", data_root=str(root), path=path_table,
                                  baseline_AP=first, final=dict(no=final_run["no"], seed=final_run["seed"],
                                                                AP=last, parameter=final_run["parameter"]),
-                                 complexity=complexity, per_keypoint=per_kpt.reset_index(), swap=analysis["swap"],
+                                 complexity=complexity, per_keypoint=analysis["per_keypoint"], swap=analysis["swap"],
                                  val_AP=dict(AP=analysis["AP"], low=analysis["AP_low"], high=analysis["AP_high"]),
                                  result_keypoints=result_keypoints, result_keypoints_test=result_keypoints_test,
                                  figures=figures, summary=summary)
@@ -247,7 +243,8 @@ def run_final_report(data_root="", scheme=None, budget=None, seeds=None, device=
                  f"[{sw['low']:.3f}, {sw['high']:.3f}])." if sw["eligible"] else
                  "Left / right swaps: no cat has both keypoints of a left / right pair labelled.")
     return dict(data_root=str(root), path_table=path_table, final_run=final_run, baseline_run=baseline_run,
-                per_keypoint=per_kpt, swap=analysis["swap"], swap_text=swap_text, complexity=complexity, failures=analysis["failures"],
+                per_keypoint=analysis["per_keypoint"].set_index("keypoint"), swap=analysis["swap"],
+                swap_text=swap_text, complexity=complexity, failures=analysis["failures"],
                 result_keypoints=result_keypoints, result_keypoints_test=result_keypoints_test,
                 figures=figures, summary=summary, record=record)
 

@@ -1,6 +1,25 @@
 """Per-instance and per-keypoint accuracy of predictions against ground truth: OKS per
 instance (failure cases) and normalised error / PCK per keypoint."""
+import contextlib
+import io
+
 import numpy as np
+import pandas as pd
+
+from catpose_lib.report.bootstrap import coco_eval
+
+
+def by_image(items) -> dict:
+    """{image_id: [items]} of COCO annotations or keypoint results, in their order."""
+    out = {}
+    for item in items:
+        out.setdefault(item["image_id"], []).append(item)
+    return out
+
+
+def by_annotation(gt_coco: dict, records: list, sigmas=None) -> dict:
+    """Predictions keyed by the GT annotation id whose box they were made on (:func:`match_predictions`)."""
+    return {ann["id"]: rec for ann, rec in match_predictions(gt_coco, records, sigmas)}
 
 
 def match_predictions(gt_coco: dict, records: list, sigmas=None) -> list:
@@ -8,13 +27,9 @@ def match_predictions(gt_coco: dict, records: list, sigmas=None) -> list:
     when the image has as many predictions as cats and no ``sigmas`` are given (predict_boxes'
     output), else greedily by OKS (a validation's kept predictions may be reordered or fewer
     after CocoMetric's OKS NMS); cats with no labelled keypoint take what is left in order."""
-    preds_by_image, anns_by_image = {}, {}
-    for rec in records:
-        preds_by_image.setdefault(rec["image_id"], []).append(rec)
-    for ann in gt_coco["annotations"]:
-        anns_by_image.setdefault(ann["image_id"], []).append(ann)
+    preds_by_image = by_image(records)
     pairs = []
-    for image_id, anns in anns_by_image.items():
+    for image_id, anns in by_image(gt_coco["annotations"]).items():
         preds = preds_by_image.get(image_id, [])
         if sigmas is None or len(anns) == 1 == len(preds):
             pairs.extend(zip(anns, preds))
@@ -58,7 +73,6 @@ def per_keypoint_error(gt_coco: dict, records: list, names: list, pck_threshold=
     """Per keypoint: labelled count, mean error normalised by the box size (sqrt(w*h)), and
     PCK at ``pck_threshold`` of that size (MMPose's ``keypoint_epe`` / ``keypoint_pck_accuracy``),
     with its 95% Wilson interval over the labelled cats (PCK_low, PCK_high)."""
-    import pandas as pd
     from mmpose.evaluation.functional import keypoint_epe, keypoint_pck_accuracy
 
     pairs = match_predictions(gt_coco, records, sigmas)
@@ -93,8 +107,6 @@ def swap_rate(gt_coco: dict, records: list, flip_indices, names, sigmas=None) ->
     """How often a left / right keypoint is predicted closer to its mirrored keypoint's true
     position than to its own: over every (cat, keypoint) with both the keypoint and its mirror
     labelled.  Returns the overall rate with its 95% Wilson interval and one row per pair."""
-    import pandas as pd
-
     counts = {}
     for ann, rec in match_predictions(gt_coco, records, sigmas):
         gt = np.asarray(ann["keypoints"], dtype=float).reshape(-1, 3)
@@ -117,16 +129,8 @@ def swap_rate(gt_coco: dict, records: list, flip_indices, names, sigmas=None) ->
 def oks_ap(ann_file, predictions, sigmas) -> float:
     """COCO OKS AP of ``predictions`` (COCO keypoint results) on ``ann_file``: xtcocotools'
     COCOeval with its printout silenced."""
-    import contextlib
-    import io
-
-    from xtcocotools.coco import COCO
-    from xtcocotools.cocoeval import COCOeval
-
+    ev = coco_eval(ann_file, predictions, sigmas)
     with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO(str(ann_file))
-        ev = COCOeval(gt, gt.loadRes(predictions), "keypoints", sigmas=np.asarray(sigmas), use_area=True)
-        ev.evaluate()
         ev.accumulate()
         ev.summarize()
     return float(ev.stats[0])

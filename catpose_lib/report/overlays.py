@@ -9,23 +9,15 @@ import numpy as np
 from catpose_lib.report.drawing import (
     crop_square,
     draw_instances,
+    hide_off_image,
     image_grid,
     load_rgb,
     pose_visualizer,
     save,
     side_legend,
 )
-from catpose_lib.report.keypoint_eval import match_predictions
+from catpose_lib.report.keypoint_eval import by_annotation, by_image
 from catpose_lib.schemes import load_scheme
-
-
-def inside(keypoints, shape):
-    """Predicted keypoints with those outside the image scored -1 (never drawn): drawn, they would
-    stretch the visualizer's canvas beyond the image."""
-    kp = np.asarray(keypoints, dtype=float).reshape(-1, 3).copy()
-    out = (kp[:, 0] < 0) | (kp[:, 1] < 0) | (kp[:, 0] >= shape[1]) | (kp[:, 1] >= shape[0])
-    kp[out, 2] = -1.0  # below any threshold
-    return kp.reshape(-1).tolist()
 
 
 def comparison_grid(meta, image_root, rows, columns, out, title=None, kpt_thr=0.3):
@@ -42,7 +34,8 @@ def comparison_grid(meta, image_root, rows, columns, out, title=None, kpt_thr=0.
             if preds == "gt":
                 drawn = draw_instances(vis, rgb, [a["keypoints"] for a in anns], boxes, as_gt=True)
             else:
-                kps = [inside(preds[a["id"]]["keypoints"], rgb.shape) for a in anns if a["id"] in preds]
+                kps = [hide_off_image(np.reshape(preds[a["id"]]["keypoints"], (-1, 3)), rgb.shape)
+                       for a in anns if a["id"] in preds]
                 drawn = draw_instances(vis, rgb, kps, boxes, as_gt=False, kpt_thr=kpt_thr) if kps else rgb
             axes[r, c].imshow(crop_square(drawn, boxes))
             axes[r, c].set_title(f"{col_title}\n{row_title}" if row_title else col_title, fontsize=8)
@@ -52,11 +45,6 @@ def comparison_grid(meta, image_root, rows, columns, out, title=None, kpt_thr=0.
                            + (f"keypoints scored {kpt_thr:g} or more" if kpt_thr > 0 else "every keypoint, whatever its score"))
     fig.tight_layout(rect=(0, 0.06, 1, 0.97 if title else 1))
     return save(fig, out, tight_layout=False)
-
-
-def by_annotation(coco, records):
-    """Predictions keyed by the GT annotation id whose box they were made on."""
-    return {ann["id"]: rec for ann, rec in match_predictions(coco, records)}
 
 
 def run_overlays(runs, val_file, out, n=4, device="cpu"):
@@ -69,9 +57,7 @@ def run_overlays(runs, val_file, out, n=4, device="cpu"):
         return None
     val_file = Path(val_file)
     val = json.loads(val_file.read_text())
-    anns_by_image = {}
-    for a in val["annotations"]:
-        anns_by_image.setdefault(a["image_id"], []).append(a)
+    anns_by_image = by_image(val["annotations"])
     images = [im for im in val["images"] if im["id"] in anns_by_image][:n]
     subset = dict(val, images=images, annotations=[a for im in images for a in anns_by_image[im["id"]]])
     image_root = val_file.parent.parent / "images"

@@ -7,18 +7,21 @@ where the reference's findings do not hold is authored in ``RESULTS/reference_no
 each note stating the facts it was written for, which the paper checks against the results.
 """
 import base64
+import hashlib
 import html
 import io
 import json
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from catpose_lib.data.layout import atomic_write_text
 from catpose_lib.errors import CatposeError
 from catpose_lib.recipe.experiments import BASELINE, BLOCK_NUMBERS, BLOCKS
 from catpose_lib.recipe.protocols import PROTOCOLS
 from catpose_lib.report.block_figures import save_block_figures
-from catpose_lib.report.final_analysis import analyse_val_predictions, final_val_predictions, read_analysis
+from catpose_lib.report.final_analysis import ANALYSIS_JSON, analyse_val_predictions, final_val_predictions, model_of
 from catpose_lib.report.final_report import COMPLEXITY_CSV, write_path
 from catpose_lib.report.paths import project_root
 from catpose_lib.report.reference import (
@@ -88,6 +91,11 @@ def image_html(path, caption) -> str:
             f"<figcaption>{md(caption)}</figcaption></figure>\n")
 
 
+def warning(text) -> str:
+    """A warning paragraph (the reader should check something)."""
+    return f'<p class="note">{md(text)}</p>\n'
+
+
 def section(sid, heading, body, level=2) -> str:
     return f'<section id="{sid}">\n<h{level}>{esc(heading)}</h{level}>\n{body}</section>\n'
 
@@ -122,8 +130,6 @@ def note_mismatches(note: dict, facts: dict) -> list:
 def blind_score(results_dir) -> dict:
     """``RESULTS/blind_test_score.json`` (the blind-test AP, scored independently), with
     ``current`` False when the predictions it scored are not today's result_keypoints_test.json."""
-    import hashlib
-
     score = _json(Path(results_dir) / BLIND_SCORE_JSON)
     if not score:
         return None
@@ -134,8 +140,6 @@ def blind_score(results_dir) -> dict:
 
 
 def dataset_splits(results_dir):
-    import pandas as pd
-
     path = Path(results_dir) / "dataset" / "splits.csv"
     return pd.read_csv(path) if path.is_file() else None
 
@@ -168,7 +172,8 @@ def build_paper(results_dir, figures_dir, out_dir, data_root=None, title=TITLE, 
     lite_runs = [r for r in blocks.get("backbone", []) if r["no"] in (35, 36)]
     starts = compare_starts(results_dir, figures_dir / "starts.png") if lite_runs else None
     final_record = _json(results_dir / "reports" / "07_final_report.json") or {}
-    analysis = _final_analysis(results_dir, figures_dir, data_root, final_record) or read_analysis(results_dir)
+    analysis = (_final_analysis(results_dir, figures_dir, data_root, final_record, blocks)
+                or _json(results_dir / ANALYSIS_JSON))
     ctx = dict(results_dir=results_dir, figures_dir=figures_dir, steps=steps, blocks=blocks, comparison=comparison,
                ref_blocks=ref_blocks, notes=read_notes(results_dir), path=path_table, analysis=analysis,
                final_record=final_record, blind=blind_score(results_dir), noise=seed_noise(blocks),
@@ -193,24 +198,17 @@ def build_paper(results_dir, figures_dir, out_dir, data_root=None, title=TITLE, 
     return out
 
 
-def _final_analysis(results_dir, figures_dir, data_root, final_record):
+def _final_analysis(results_dir, figures_dir, data_root, final_record, blocks):
     """The final model's val analysis drawn afresh when the data and its val predictions are here."""
     final = final_record.get("final")
     if not data_root or not final or not (Path(data_root) / "annotations" / "val.json").is_file():
         return None
-    run = next((r for r in _all_results(results_dir) if r["no"] == final["no"] and r["seed"] == final["seed"]), None)
-    if run is None:
-        return None
-    preds = final_val_predictions(results_dir, run, data_root)
+    run = next((r for rs in blocks.values() for r in rs if (r["no"], r["seed"]) == (final["no"], final["seed"])), None)
+    preds = final_val_predictions(results_dir, run, data_root) if run else None
     if preds is None:
         return None
     return analyse_val_predictions(data_root, preds, run["scheme"], figures_dir / "07_final_report", results_dir,
-                                   dict(no=run["no"], seed=run["seed"], parameter=run["parameter"],
-                                        AP=run["best"]["AP"], block=run["block"]))
-
-
-def _all_results(results_dir):
-    return [r for b in ("baseline", *BLOCKS) for r in load_block_results(results_dir, b)]
+                                   model_of(run))
 
 
 # ------------------------------------------------------------------ sections
@@ -351,16 +349,10 @@ def _method(ctx):
 
 
 def _starts(results_dir):
-    import pandas as pd
-
-    rows = []
-    for path in sorted((Path(results_dir) / "pretrain").glob("[0-9]*_s*.json")):
-        if path.name.endswith(".val.json"):
-            continue
-        r = json.loads(path.read_text())
-        rows.append({"start": r["parameter"], "epochs": (r.get("best") or {}).get("epoch"),
-                     "held-out AP (other animals)": (r.get("best") or {}).get("AP"),
-                     "zero-shot AP (cats val)": (r.get("zero_shot") or {}).get("AP")})
+    rows = [{"start": r["parameter"], "epochs": (r.get("best") or {}).get("epoch"),
+             "held-out AP (other animals)": (r.get("best") or {}).get("AP"),
+             "zero-shot AP (cats val)": (r.get("zero_shot") or {}).get("AP")}
+            for r in load_block_results(results_dir, "pretrain")]
     return pd.DataFrame(rows) if rows else None
 
 
@@ -447,8 +439,8 @@ def _block_reference(ctx, block):
                 out.append(para(f"**{label}:** {note[key]}"))
         stale = note_mismatches(note, facts)
         if stale:
-            out.append('<p class="note">' + md("This note was written for other results: " + "; ".join(
-                f"{k} was {v}, is now {now}" for k, v, now in stale) + ".  Check it.") + "</p>\n")
+            out.append(warning("This note was written for other results: " + "; ".join(
+                f"{k} was {v}, is now {now}" for k, v, now in stale) + ".  Check it."))
     return "".join(out)
 
 
@@ -468,8 +460,6 @@ def _path(ctx, path_fig):
 
 
 def _final(ctx):
-    import pandas as pd
-
     final, runs = _final_recipe(ctx)
     a, rec = ctx["analysis"], ctx["final_record"]
     out = [para(f"The adopt rule's final recipe is run {final['no']:02d}: best val AP {f3(final['best_AP'])} ± "
@@ -480,11 +470,11 @@ def _final(ctx):
                         f"{model['seed']} (its recorded best val AP {f3(model.get('AP'))}), the one notebook 07 "
                         f"kept."))
         if model["no"] != final["no"]:
-            out.append('<p class="note">' + md(
+            out.append(warning(
                 f"It is not from the rule's final recipe (run {final['no']:02d}): notebook 07 chose it under the "
                 f"study's earlier rule (the highest mean), and the runs' checkpoints were not kept.  Re-running "
                 f"notebook 07 with run {final['no']:02d}'s checkpoint (or retraining it) predicts the val and blind "
-                f"boxes again; until then the analysis below is run {model['no']:02d}'s.") + "</p>\n")
+                f"boxes again; until then the analysis below is run {model['no']:02d}'s."))
     if a:
         sw = a["swap"]
         out.append(para(f"Its saved val predictions (`{a['predictions']}`, {a['cats']} cats in {a['images']} images) "

@@ -3,6 +3,8 @@ AP, zero-shot AP on the cats, start checkpoint and its sha256) and the held-out 
 import statistics
 from pathlib import Path
 
+import pandas as pd
+
 from catpose_lib.console import logged
 from catpose_lib.report.drawing import figure, save
 from catpose_lib.report.record import write_report_record
@@ -10,8 +12,6 @@ from catpose_lib.runs.pretrain import pretrain_backbones
 
 
 def pretrain_table(results: list):
-    import pandas as pd
-
     rows = []
     for r in results:
         sc, zs = r.get("start_checkpoint") or {}, r.get("zero_shot") or {}
@@ -26,7 +26,6 @@ def pretrain_table(results: list):
 
 
 def plot_pretrain_curves(results: list, path):
-    import pandas as pd
     import seaborn as sns
 
     rows = [dict(backbone=r["parameter"].split(" on ")[0], epoch=h["epoch"], AP=h["AP"])

@@ -7,25 +7,23 @@ budget on a GPU), so only directions are compared: each run against the run our 
 from, in each study.  Where the reference has no AP for that base (out of memory there), its
 own best run of the base's block stands in (the reference's pick there).
 """
-import math
 from pathlib import Path
 
-from catpose_lib.data.layout import atomic_write_text
+import pandas as pd
+
 from catpose_lib.errors import CatposeError
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS, BLOCKS
 from catpose_lib.report.drawing import figure, save
 from catpose_lib.report.verdict import finished_runs
 
 REFERENCE_CSV = Path(__file__).resolve().parents[1] / "recipe" / "course_study.csv"
-COMPARISON_CSV = "reference_comparison.csv"  # written under RESULTS by write_reference_comparison
+COMPARISON_CSV = "reference_comparison.csv"  # written under RESULTS by report.paper
 FAILED = {"did not converge": "did not converge", "CUDA out of memory": "out of memory"}
 
 
 def load_reference(path=None):
     """The reference study's rows: ref_no (text: '26b' exists), project_no, block, parameter,
     best_AP (NaN where the run failed), outcome."""
-    import pandas as pd
-
     path = Path(path or REFERENCE_CSV)
     if not path.is_file():
         raise CatposeError(f"the reference study's table {path} does not exist")
@@ -40,8 +38,7 @@ def _direction(ap, base_ap, outcome="finished"):
     """'+' / '-' / '=' of a run against its base; 'did not converge' is '-'; None when unknown."""
     if outcome == "did not converge":
         return "-"
-    if ap is None or base_ap is None or (isinstance(ap, float) and math.isnan(ap)) or \
-            (isinstance(base_ap, float) and math.isnan(base_ap)):
+    if pd.isna(ap) or pd.isna(base_ap):
         return None
     return "+" if ap > base_ap else "-" if ap < base_ap else "="
 
@@ -52,8 +49,6 @@ def reference_comparison(results_dir, reference=None):
     (the run our block started from), reference_base_AP (the reference's AP of that run, or
     of its pick in that block), reference_vs_base, ours_vs_base ('+', '-', '=') and
     same_direction (True / False; empty where either is unknown)."""
-    import pandas as pd
-
     from catpose_lib.workers.blocks import study_walk  # lazy: torch/mmengine (CLI speed)
 
     ref = load_reference(reference)
@@ -108,8 +103,6 @@ def reference_comparison(results_dir, reference=None):
 
 
 def _spearman(x, y):
-    import pandas as pd
-
     if len(x) < 3:
         return None
     return round(float(pd.Series(list(x)).rank().corr(pd.Series(list(y)).rank())), 2)
@@ -120,8 +113,6 @@ def reference_blocks(comparison, results_dir):
     correlation of the settings (Spearman, runs with an AP in both), how many runs go the same
     direction against the base, the reference's failures and what those runs did here, and
     whether each study's winner beat its base (ours: the adopt rule)."""
-    import pandas as pd
-
     from catpose_lib.workers.blocks import study_walk  # lazy: torch/mmengine (CLI speed)
 
     verdicts = {s["block"]: s for s in study_walk(results_dir)}
@@ -152,13 +143,6 @@ def reference_blocks(comparison, results_dir):
                          winner_carried_on=step["adopted"] if step else None,
                          reference_failures="; ".join(failures)))
     return pd.DataFrame(rows)
-
-
-def write_reference_comparison(results_dir, reference=None) -> Path:
-    """``RESULTS/reference_comparison.csv`` (:func:`reference_comparison`)."""
-    path = Path(results_dir) / COMPARISON_CSV
-    atomic_write_text(path, reference_comparison(results_dir, reference).to_csv(index=False, float_format="%.4f"))
-    return path
 
 
 def reference_figure(comparison, out):

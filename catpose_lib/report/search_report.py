@@ -1,6 +1,10 @@
 """Notebook 08_search: an Optuna study over the study's knobs, then its trials table and Optuna's
 optimization history, parameter importance and parallel-coordinate plots (matplotlib backend)."""
+import warnings
+from collections import Counter
 from pathlib import Path
+
+import pandas as pd
 
 from catpose_lib.console import logged
 from catpose_lib.data.default_data import resolve_data_root
@@ -13,8 +17,6 @@ PLOTS = ("history", "importance", "parallel")
 def trials_table(study):
     """One row per trial (Optuna's ``trials_dataframe``): number, state, value (best AP), the
     sampled knobs, the run's status and epochs trained, and the duration in seconds."""
-    import pandas as pd
-
     frame = study.trials_dataframe(attrs=("number", "state", "value", "params", "user_attrs", "duration"))
     if frame.empty:
         return pd.DataFrame(columns=["number", "state", "AP"])
@@ -44,8 +46,6 @@ def save_search_figures(study, out_dir) -> dict:
     """Optuna's matplotlib plots as PNGs in ``out_dir``: {history, importance, parallel} -> path.
     A plot the study cannot show yet (importance and parallel coordinates need 2 finished trials)
     is a figure saying why.  Optuna draws with pyplot and sets a style: both stay inside here."""
-    import warnings
-
     import matplotlib
     import matplotlib.pyplot as plt
 
@@ -69,8 +69,6 @@ def save_search_figures(study, out_dir) -> dict:
 
 def search_verdict(study, best, trained_epochs) -> str:
     """One line: the best trial and what the study holds."""
-    from collections import Counter
-
     states = Counter(t.state.name.lower() for t in study.trials)
     held = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     if best is None:

@@ -14,6 +14,7 @@ only wording of the rule (rendered into the notebooks, README and docs from here
 import hashlib
 import json
 import math
+import statistics
 from pathlib import Path
 
 from catpose_lib.data.layout import atomic_write_text
@@ -151,10 +152,7 @@ def val_noise(blocks: dict, results_dir, val_file=None) -> dict:
                     break
     if not pairs:
         return None
-    sds = sorted(p["sd"] for p in pairs)
-    mid = len(sds) // 2
-    median = sds[mid] if len(sds) % 2 else (sds[mid - 1] + sds[mid]) / 2
-    return dict(sd=median, pairs=pairs)
+    return dict(sd=statistics.median(p["sd"] for p in pairs), pairs=pairs)
 
 
 # ------------------------------------------------------------------ the rule
