@@ -5,6 +5,8 @@ import runpy
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -124,3 +126,23 @@ def test_complexity_table_prints_notebook_07s_csv_and_names_it_when_missing(tmp_
     assert [c.strip() for c in out.stdout.splitlines()[2].split("|")[1:-1]] == ["final (run 32)", "28.54", "5.764"]
     missing = subprocess.run(cmd + [str(tmp_path / "none")], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert missing.returncode != 0 and str(tmp_path / "none" / "final_complexity.csv") in missing.stderr
+
+
+def test_reference_tables_print_and_starts_table_writes_nothing(tmp_path):
+    """`table reference` blanks missing run numbers (a nullable integer column took no '' and the
+    command failed); `table starts` prints without writing RESULTS/starts.json (the report does)."""
+    import shutil
+
+    from catpose_lib.commands.table import reference_blocks_table, reference_table, starts_table
+
+    results = REPO / "results" / "real_cats"
+    if not (results / "baseline").is_dir():
+        pytest.skip("the committed study is not in this checkout")
+    table = reference_table(results)
+    assert len(table) >= 30 and (table.loc[table["ref_no"] == 0, "base_no"] == "").all()
+    assert "same_direction" in reference_blocks_table(results).columns
+    copy = tmp_path / "real_cats"
+    shutil.copytree(results, copy, ignore=shutil.ignore_patterns("runs", "notebooks", "*.csv"))
+    (copy / "starts.json").unlink(missing_ok=True)
+    starts = starts_table(copy)
+    assert starts["best_AP"].max() > 0.4 and not (copy / "starts.json").exists()

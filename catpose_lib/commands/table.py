@@ -69,11 +69,13 @@ def run(args):
 
 
 def starts_table(results_dir, figure=None):
-    """report.starts_report's table (RESULTS/starts.json written), the figure where asked."""
-    from catpose_lib.report.starts_report import compare_starts, shown_columns  # lazy: scipy (CLI speed)
+    """report.starts_report's table (printed; the report writes RESULTS/starts.json), the figure where asked."""
+    from catpose_lib.report import starts_report  # lazy: scipy (CLI speed)
 
-    done = compare_starts(results_dir, figure)
-    return done["table"][shown_columns(done["table"])]
+    table = starts_report.starts_table(results_dir)
+    if figure:
+        starts_report.starts_figure(table, figure)
+    return table[starts_report.shown_columns(table)]
 
 
 def knobs_table():
@@ -170,13 +172,19 @@ def reference_table(results_dir, figure=None):
     table = reference_comparison(results_dir)
     if figure:
         reference_figure(table, figure)
-    return table.fillna("")
+    return _blank_missing(table)
 
 
 def reference_blocks_table(results_dir):
     from catpose_lib.report.reference import reference_blocks, reference_comparison  # lazy (CLI speed)
 
-    return reference_blocks(reference_comparison(results_dir), results_dir).fillna("")
+    return _blank_missing(reference_blocks(reference_comparison(results_dir), results_dir))
+
+
+def _blank_missing(table):
+    """Missing values printed blank; a nullable integer column (run numbers) takes '' as object."""
+    ints = [c for c in table.columns if str(table[c].dtype) == "Int64"]
+    return table.astype({c: object for c in ints}).fillna("")
 
 
 def compute_table(results_dir, block=None):
