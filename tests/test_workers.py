@@ -294,3 +294,19 @@ def test_block_workers_start_one_thread_lanes_beside_this_process(monkeypatch):
     assert threads == "1"
     with lanes.block_workers(1, "lr_batch", []) as workers:
         assert workers == [] and "OMP_NUM_THREADS" not in os.environ
+
+
+def test_an_interrupted_run_goes_back_in_the_queue_of_its_round(tiny_cats, tmp_path, monkeypatch):
+    """Ctrl-C fails the trial (Optuna); workers.grid queues its run again in the same round, so a
+    worker waiting for the block takes it over instead of ending without it."""
+    from catpose_lib.workers import grid
+    from catpose_lib.workers.storage import run_of
+
+    def interrupted(req, run):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grid, "execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        grid.run_grid([_request(tiny_cats, tmp_path)], verbose=False)
+    trials = _trials(tmp_path)
+    assert [t.state.name for t in trials] == ["FAIL", "WAITING"] and [run_of(t) for t in trials] == [0, 0]
