@@ -27,11 +27,11 @@ def dataset_splits(root) -> list:
     return [split for split in ANNOTATION_FILES if split != "test" or annotation_path(root, split).exists()]
 
 
-def by_image(annotations) -> dict:
-    """image_id -> its annotations, in file order."""
+def by_image(items) -> dict:
+    """image_id -> its items (COCO annotations, boxes or keypoint results), in their order."""
     grouped = {}
-    for ann in annotations:
-        grouped.setdefault(ann["image_id"], []).append(ann)
+    for item in items:
+        grouped.setdefault(item["image_id"], []).append(item)
     return grouped
 
 

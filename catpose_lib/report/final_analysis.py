@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from catpose_lib.data.layout import annotation_path, atomic_write_text, same_boxes
+from catpose_lib.data.layout import annotation_path, atomic_write_text, by_image, same_boxes
 from catpose_lib.report.bootstrap import ap_interval, image_evals
 from catpose_lib.report.drawing import figure, save
-from catpose_lib.report.keypoint_eval import by_annotation, by_image, per_instance_oks, per_keypoint_error, swap_rate
+from catpose_lib.report.keypoint_eval import by_annotation, per_instance_oks, per_keypoint_error, swap_rate
 from catpose_lib.report.overlays import comparison_grid
 from catpose_lib.report.record import plain
 from catpose_lib.runs.results import result_path, val_predictions_path

@@ -6,15 +6,8 @@ import io
 import numpy as np
 import pandas as pd
 
+from catpose_lib.data.layout import by_image
 from catpose_lib.report.bootstrap import coco_eval
-
-
-def by_image(items) -> dict:
-    """{image_id: [items]} of COCO annotations or keypoint results, in their order."""
-    out = {}
-    for item in items:
-        out.setdefault(item["image_id"], []).append(item)
-    return out
 
 
 def by_annotation(gt_coco: dict, records: list, sigmas=None) -> dict:

@@ -16,7 +16,8 @@ from catpose_lib.report.drawing import (
     save,
     side_legend,
 )
-from catpose_lib.report.keypoint_eval import by_annotation, by_image
+from catpose_lib.data.layout import by_image
+from catpose_lib.report.keypoint_eval import by_annotation
 from catpose_lib.schemes import load_scheme
 
 

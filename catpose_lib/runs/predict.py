@@ -173,14 +173,13 @@ def predict_boxes(model, ann_file, image_root=None, flip_test=True):
     orders = category_orders(coco.get("categories"), model, ann_file)  # checked before any inference
     image_root = Path(image_root) if image_root else ann_file.parent.parent / "images"
     set_flip_test(model, flip_test)
-    by_image = {}
     for i, ann in enumerate(coco.get("annotations", [])):
         if "bbox" not in ann:
             raise DataError("annotation has no bbox", file=ann_file, record=f"annotations[{i}]")
-        by_image.setdefault(ann["image_id"], []).append(ann)
+    grouped = by_image(coco.get("annotations", []))
     records = []
     for img in coco["images"]:
-        anns = by_image.get(img["id"], [])
+        anns = grouped.get(img["id"], [])
         if anns:
             records += [r for r, _ in predict_instances(model, image_root / img["file_name"], anns, img["id"], orders)]
     return records
