@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from catpose_lib import zoo
-from catpose_lib.console import say, terminal
+from catpose_lib.console import say
 from catpose_lib.data.animalpose import scheme_order
 from catpose_lib.data.boxes import load_boxes
 from catpose_lib.data.layout import atomic_write_json, by_image
@@ -303,7 +303,7 @@ def predict_photos(model, jobs, out_dir, orders=None, overlays=True, kpt_thr=0.3
             written.append(str(save(fig, overlay_dir / png, tight_layout=False)))
         if progress_every and n % progress_every == 0 and n < len(jobs):
             rate = n / (time.perf_counter() - start)
-            print(f"[predict] {n}/{len(jobs)} photos ({rate:.1f} photos/s)", file=terminal(), flush=True)
+            say(f"[predict] {n}/{len(jobs)} photos ({rate:.1f} photos/s)")
     atomic_write_json(results, records)
     names = model_keypoint_names(model)
     atomic_write_json(info, dict(
@@ -331,6 +331,6 @@ def run_predict(paths, out, model=None, boxes_file=None, images_root=None, devic
     net, label = load_model(model, resolve_device(device))
     orders = category_orders(categories, net, boxes_file)
     set_flip_test(net, flip_test)
-    print(f"[predict] {label}: {len(jobs)} photo(s) -> {out}", file=terminal(), flush=True)
+    say(f"[predict] {label}: {len(jobs)} photo(s) -> {out}")
     return predict_photos(net, jobs, out, orders, overlays=overlays, kpt_thr=kpt_thr,
                           progress_every=progress_every, label=label, skipped=skipped)
