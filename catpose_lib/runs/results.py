@@ -39,6 +39,12 @@ def read_result(path):
         return None
 
 
+def kept_result(path, key):
+    """The result at ``path`` when it is a kept one (:data:`KEPT_STATUSES`) of run key ``key``, else None."""
+    r = read_result(path)
+    return r if r and r.get("key") == key and r.get("status") in KEPT_STATUSES else None
+
+
 def find_twin(results_dir, key: str, exclude) -> tuple:
     """A kept result of another run with this key (same trained config, data, start and seed:
     e.g. two experiments whose epochs round to the same number under a budget), as (path,
@@ -46,9 +52,8 @@ def find_twin(results_dir, key: str, exclude) -> tuple:
     for path in sorted(Path(results_dir).glob("*/[0-9]*_s[0-9]*.json")):
         if path.resolve() == Path(exclude).resolve() or path.name.endswith(".val.json"):
             continue
-        result = read_result(path)
-        if result and result.get("key") == key and result.get("status") in KEPT_STATUSES \
-                and not result.get("same_as"):
+        result = kept_result(path, key)
+        if result and not result.get("same_as"):
             return path, result
     return None
 

@@ -31,11 +31,10 @@ from catpose_lib.runs.provenance import data_fingerprint, now_iso, provenance
 from catpose_lib.runs.results import (
     CUDA_OOM,
     FINISHED,
-    KEPT_STATUSES,
     NOT_CONVERGE,
     PRUNED,
     find_twin,
-    read_result,
+    kept_result,
     result_path,
     run_name,
     summarise_history,
@@ -149,8 +148,8 @@ def execute(req: RunRequest, run: dict = None) -> dict:
 
 
 def _finished_result(out_path, key, exp, name, verbose):
-    previous = read_result(out_path)
-    if previous and previous.get("key") == key and previous.get("status") in KEPT_STATUSES:
+    previous = kept_result(out_path, key)
+    if previous:
         if verbose:
             say(f"[{exp.block} {name}] already done ({previous['status']}): skipped")
         previous["skipped"] = True

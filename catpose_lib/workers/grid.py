@@ -14,7 +14,7 @@ from optuna.trial import TrialState
 
 from catpose_lib.console import say
 from catpose_lib.errors import CatposeError
-from catpose_lib.runs.results import KEPT_STATUSES, RUNNING_ELSEWHERE, read_result
+from catpose_lib.runs.results import KEPT_STATUSES, RUNNING_ELSEWHERE, kept_result, read_result
 from catpose_lib.runs.run import execute, resolve_run
 from catpose_lib.workers.storage import TrialFailed, open_storage, run_of
 
@@ -68,9 +68,7 @@ def run_grid(requests, storage=None, wait=True, verbose=True) -> list:
     ``wait``, then wait for the others' (a dead worker's run is trained here).  Returns each
     run's result (a run a live worker trains: status 'running elsewhere')."""
     runs = [resolve_run(req) for req in requests]
-    results = [read_result(r["out_path"]) or {} for r in runs]
-    if requests[0].launcher != "none" or all(r.get("status") in KEPT_STATUSES and r.get("key") == run["key"]
-                                              for r, run in zip(results, runs)):  # a torchrun job, or all done
+    if requests[0].launcher != "none" or all(kept_result(r["out_path"], r["key"]) for r in runs):  # torchrun, or done
         return [execute(req, run) for req, run in zip(requests, runs)]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_round(requests[0].experiment.block, runs, storage or default_storage(requests[0].results_dir),
