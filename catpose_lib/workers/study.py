@@ -9,7 +9,6 @@ Lanes: with ``lanes`` > 1 every process uses one thread; a block's notebook is o
 taken (workers.grid: each run is trained once); the starts are pretrained side by side.
 """
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from catpose_lib.recipe.protocols import epoch_cost, study_cost
 from catpose_lib.recipe.starts import PRETRAIN_BUDGET
 from catpose_lib.report.record import notebook_done
 from catpose_lib.runs.precision import apply_speed_options
-from catpose_lib.workers.lanes import THREAD_VARS, block_workers
+from catpose_lib.workers.lanes import block_workers, one_thread_per_lane
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 BLOCK_NOTEBOOKS = tuple(f"{n}_{b}" for b, n in BLOCK_NUMBERS.items())
@@ -109,23 +108,24 @@ def estimate(settings, seconds_per_epoch: float, missing=(), lanes=1):
 
 
 def _pretrain(backbones, others, cats, results, settings, device, lanes, log):
-    """The missing starts, ``lanes`` at a time (``pretrain`` is resumable)."""
+    """The missing starts, ``lanes`` at a time, one thread each (``pretrain`` is resumable)."""
     procs, pending = [], list(backbones)
-    while pending or procs:
-        while pending and len(procs) < max(1, lanes):
-            b = pending.pop(0)
-            cmd = [sys.executable, "-m", "catpose_lib", "pretrain", "--data", str(others), "--zero-shot", str(cats),
-                   "--results", str(results), "--backbone", b, "--device", device,
-                   "--budget", PRETRAIN_BUDGET[settings.protocol or "full"][b],
-                   "--out", str(Path(settings.starts[b]).parent)]
-            log(f"[study] pretraining the start of {b}: {' '.join(cmd[1:])}")
-            procs.append((b, subprocess.Popen(cmd, env=dict(os.environ, **(dict.fromkeys(THREAD_VARS, "1") if lanes > 1 else {})))))
-        time.sleep(5)
-        for b, p in list(procs):
-            if p.poll() is not None:
-                procs.remove((b, p))
-                if p.returncode:
-                    raise RuntimeError(f"pretraining the start of {b} failed (exit {p.returncode})")
+    with one_thread_per_lane(lanes):  # the pretraining processes inherit it
+        while pending or procs:
+            while pending and len(procs) < max(1, lanes):
+                b = pending.pop(0)
+                cmd = [sys.executable, "-m", "catpose_lib", "pretrain", "--data", str(others), "--zero-shot",
+                       str(cats), "--results", str(results), "--backbone", b, "--device", device,
+                       "--budget", PRETRAIN_BUDGET[settings.protocol or "full"][b],
+                       "--out", str(Path(settings.starts[b]).parent)]
+                log(f"[study] pretraining the start of {b}: {' '.join(cmd[1:])}")
+                procs.append((b, subprocess.Popen(cmd)))
+            time.sleep(5)
+            for b, p in list(procs):
+                if p.poll() is not None:
+                    procs.remove((b, p))
+                    if p.returncode:
+                        raise RuntimeError(f"pretraining the start of {b} failed (exit {p.returncode})")
 
 
 def _notebook(name, results, params, lanes, log, block=None, run_args=()):
