@@ -2,8 +2,8 @@
 keypoint and link colours), laid out on plain matplotlib Figures (no pyplot: no global
 backend switch, so a JupyterLab kernel keeps its inline plots)."""
 import itertools
-from collections import Counter
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
