@@ -7,6 +7,7 @@ from pathlib import Path
 
 from catpose_lib.console import logged
 from catpose_lib.data.default_data import resolve_data_root
+from catpose_lib.data.layout import annotation_path
 from catpose_lib.recipe.experiments import BLOCK_NUMBERS, resolve_block
 from catpose_lib.recipe.params import check_run_parameters
 from catpose_lib.report.block_figures import save_block_figures
@@ -73,7 +74,7 @@ def render_block_report(block, results_dir, figures_dir, experiments=None, setti
     results = [r for r in load_block_results(results_dir, block) if not experiments or r["no"] in experiments]
     if not results:
         raise ValueError(f"block {block}: no results in {results_dir}")
-    val_file = Path(data_root).expanduser() / "annotations" / "val.json" if data_root else None
+    val_file = annotation_path(Path(data_root).expanduser(), "val") if data_root else None
     steps = study_walk(results_dir, val_file=val_file)
     step = next((st for st in steps if st["block"] == block), None)
     base = dict(results[0]["base"])
@@ -89,7 +90,7 @@ def render_block_report(block, results_dir, figures_dir, experiments=None, setti
     notebook = f"{BLOCK_NUMBERS[block]}_{block}"
     figure_paths = save_block_figures(results, figures_dir, block, base_runs, base["name"])
     overlays = winner_overlays(results, base_runs, base["name"], verdict.get("winner"),
-                               val_file or Path(results[0]["data_root"]) / "annotations" / "val.json",
+                               val_file or annotation_path(results[0]["data_root"], "val"),
                                Path(figure_paths["ap_curves"]).parent / "overlays.png", n_overlays)
     if overlays:
         figure_paths["overlays"] = overlays

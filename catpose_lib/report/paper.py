@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from catpose_lib.data.layout import atomic_write_text
+from catpose_lib.data.layout import annotation_path, atomic_write_text
 from catpose_lib.errors import CatposeError
 from catpose_lib.recipe.experiments import BASELINE, BLOCK_NUMBERS, BLOCKS
 from catpose_lib.recipe.protocols import PROTOCOLS
@@ -139,7 +139,7 @@ def blind_score(results_dir) -> dict:
     return score
 
 
-def dataset_splits(results_dir):
+def split_table(results_dir):
     path = Path(results_dir) / "dataset" / "splits.csv"
     return pd.read_csv(path) if path.is_file() else None
 
@@ -154,7 +154,7 @@ def build_paper(results_dir, figures_dir, out_dir, data_root=None, title=TITLE, 
     from catpose_lib.workers.blocks import study_walk  # lazy: torch/mmengine (CLI speed)
 
     results_dir, figures_dir = Path(results_dir), Path(figures_dir)
-    steps = study_walk(results_dir, val_file=Path(data_root) / "annotations" / "val.json" if data_root else None)
+    steps = study_walk(results_dir, val_file=annotation_path(data_root, "val") if data_root else None)
     if not steps[0]["results"]:
         raise CatposeError(f"report: {results_dir} has no baseline results (baseline/00_s*.json)")
     blocks = {s["block"]: s["results"] for s in steps}
@@ -201,7 +201,7 @@ def build_paper(results_dir, figures_dir, out_dir, data_root=None, title=TITLE, 
 def _final_analysis(results_dir, figures_dir, data_root, final_record, blocks):
     """The final model's val analysis drawn afresh when the data and its val predictions are here."""
     final = final_record.get("final")
-    if not data_root or not final or not (Path(data_root) / "annotations" / "val.json").is_file():
+    if not data_root or not final or not annotation_path(data_root, "val").is_file():
         return None
     run = next((r for rs in blocks.values() for r in rs if (r["no"], r["seed"]) == (final["no"], final["seed"])), None)
     preds = final_val_predictions(results_dir, run, data_root) if run else None
@@ -229,7 +229,7 @@ def _abstract(ctx):
     final, runs = _final_recipe(ctx)
     won = next((s for s in ctx["steps"][1:] if s["adopted"] and s["winner"]["no"] == final["no"]), None)
     v = (won or {}).get("verdict") or {}
-    splits = dataset_splits(ctx["results_dir"])
+    splits = split_table(ctx["results_dir"])
     proto = _protocol(ctx)
     carried = [s for s in ctx["steps"][1:] if s["adopted"]]
     text = ["**Question.** Which findings of the reference study of cat pose estimation (a course study: "
@@ -297,7 +297,7 @@ def _blind_counts(results_dir):
 
 def _method(ctx):
     out = []
-    splits = dataset_splits(ctx["results_dir"])
+    splits = split_table(ctx["results_dir"])
     out.append("<h3>Data and splits</h3>\n")
     if splits is not None:
         s = splits.copy()

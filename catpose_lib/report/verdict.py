@@ -17,7 +17,7 @@ import math
 import statistics
 from pathlib import Path
 
-from catpose_lib.data.layout import atomic_write_text
+from catpose_lib.data.layout import annotation_path, atomic_write_text
 from catpose_lib.report.bootstrap import N_RESAMPLES, image_evals, paired_ap_difference
 from catpose_lib.runs.results import FINISHED, result_path, seed_stats, val_predictions_path, winner
 from catpose_lib.schemes import load_scheme
@@ -112,7 +112,7 @@ def run_val_evals(result: dict, results_dir, val_file=None):
         if data.get("predictions_sha256") == sha:
             return {int(e[0]): (np.asarray(e[1], float), np.asarray(e[2], bool).reshape(len(e[2]), -1),
                                 np.asarray(e[3], bool).reshape(len(e[3]), -1), int(e[4])) for e in data["images"]}
-    val_file = Path(val_file) if val_file else Path(result.get("data_root", "")) / "annotations" / "val.json"
+    val_file = Path(val_file) if val_file else annotation_path(result.get("data_root", ""), "val")
     if not val_file.is_file():
         return None
     evals = image_evals(val_file, preds, load_scheme(result["scheme"])["sigmas"])
