@@ -582,8 +582,6 @@ def test_a_winner_with_no_unselected_seed_or_noise_estimate_is_not_carried_on(tm
     assert v["adopted"] is True  # a base without results: nothing to compare with
 
 
-
-
 def test_a_last_checkpoint_naming_a_missing_file_resumes_from_the_newest_left_or_starts_afresh(tmp_path):
     """A worker SIGKILLed while it saved can leave mmengine's last_checkpoint naming a file that
     is not there; the next worker resumes from the newest epoch checkpoint left, or starts afresh."""
